@@ -1,0 +1,43 @@
+"""Where creditgraph keeps its state, from the environment (pydantic-settings)."""
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CREDITGRAPH_", extra="ignore")
+
+    data: Path = Path("data")
+    id_key: str | None = None  # HMAC key for identity-number hashes; else data/secret.key
+
+    @property
+    def decisions_path(self) -> Path:
+        return self.data / "decisions.jsonl"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.data / "audit.jsonl"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def id_key(settings: Settings | None = None) -> bytes:
+    """The keyed-hash secret: from the environment, else a 0600 file made on first use."""
+    settings = settings or get_settings()
+    if settings.id_key:
+        return settings.id_key.encode()
+    path = settings.data / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
