@@ -1,0 +1,138 @@
+"""Loaders: manifest validation, encodings, typed fields, and every row accepted or rejected."""
+from __future__ import annotations
+
+import codecs
+import textwrap
+
+import pytest
+
+from loaders.fields import FieldError, parse_date, parse_ratio
+from loaders.manifest import ManifestError, load_manifest
+from loaders.reader import detect_encoding, read_manifest
+
+MANIFEST = """
+dataset: test
+sources:
+  - name: court
+    department: courts
+    file: court.csv
+    encoding: auto
+    record_id: 记录号
+    parties:
+      subject:
+        kind_from: {column: 类型, map: {自然人: person, 法人或其他组织: enterprise}}
+        fields:
+          name: 名称
+          identifiers: [证件号码]
+      legal_rep:
+        kind: person
+        when: {column: 类型, equals: 法人或其他组织}
+        optional: true
+        fields: {name: 法定代表人}
+    relations:
+      - {type: LEGAL_REP_OF, from: legal_rep, to: subject}
+    lists:
+      - {party: subject, list: dishonest_debtor, case_no: 案号, date: {column: 发布日期, type: date}}
+"""
+
+HEADER = "记录号,名称,类型,证件号码,法定代表人,案号,发布日期\n"
+GOOD = [
+    "1,营口鑫达贸易有限公司,法人或其他组织,12345678-9,张伟,(2020)辽0802执1号,2020年3月1日\n",
+    "2,李娜,自然人,2108021980****3018,,(2020)辽0802执2号,2020/3/2\n",
+    "3,营口新华物流有限公司,法人或其他组织,,,(2020)辽0802执3号,20200303\n",
+]
+BAD = [
+    "4,,自然人,,,(2020)辽0802执4号,2020-03-04\n",        # empty name
+    "5,王芳,自然人,,,(2020)辽0802执5号,2019-02-30\n",      # impossible date
+    "6,王芳,自然人,,(2020)辽0802执6号\n",                  # ragged row
+    "7,某人,外国人,,,(2020)辽0802执7号,2020-03-07\n",      # kind not in the map
+    "1,重复,自然人,,,(2020)辽0802执8号,2020-03-08\n",      # duplicate record id
+]
+
+
+def write(tmp_path, rows, encoding="utf-8", manifest=MANIFEST, name="court.csv"):
+    (tmp_path / "manifest.yaml").write_text(textwrap.dedent(manifest), encoding="utf-8")
+    (tmp_path / name).write_bytes("".join([HEADER, *rows]).encode(encoding))
+    return load_manifest(tmp_path / "manifest.yaml")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_reads_each_encoding_to_the_same_mentions(tmp_path, encoding):
+    result = read_manifest(write(tmp_path, GOOD, encoding))
+    assert result.reports[0].encoding == encoding
+    names = [m["name"] for m in result.mentions]
+    assert names == ["营口鑫达贸易有限公司", "张伟", "李娜", "营口新华物流有限公司"]
+    assert result.mentions[0]["mention_id"] == "court:1:subject"
+    assert result.mentions[1]["kind"] == "person"
+    assert result.relations == [{"from_mention": "court:1:legal_rep", "to_mention": "court:1:subject",
+                                 "type": "LEGAL_REP_OF", "ratio": None, "role": None, "amount": None,
+                                 "source": "court", "record_id": "1"}]
+    assert [r["date"] for r in result.lists] == ["2020-03-01", "2020-03-02", "2020-03-03"]
+
+
+def test_every_row_is_accepted_or_rejected_with_a_reason(tmp_path):
+    result = read_manifest(write(tmp_path, GOOD + BAD))
+    report = result.reports[0]
+    assert (report.rows_read, report.accepted, report.rejected) == (8, 3, 5)
+    reasons = {r["line"]: (r["column"], r["reason"]) for r in result.rejects}
+    assert reasons[5][0] == "名称" and "empty name" in reasons[5][1]
+    assert reasons[6][0] == "发布日期" and "impossible date" in reasons[6][1]
+    assert "ragged row: 5 fields" in reasons[7][1]
+    assert reasons[8][0] == "类型" and "外国人" in reasons[8][1]
+    assert "duplicate record id '1' (first on line 2)" in reasons[9][1]
+    assert all(r["file"].endswith("court.csv") for r in result.rejects)
+
+
+def test_undecodable_line_is_rejected_and_the_rest_read(tmp_path):
+    manifest = write(tmp_path, GOOD)
+    data = (tmp_path / "court.csv").read_bytes()
+    (tmp_path / "court.csv").write_bytes(data + "8,坏行,自然人,,,x,2020-01-01\n".encode("utf-8")[:-20] + b"\xff\xfe\n")
+    manifest = load_manifest(tmp_path / "manifest.yaml")
+    result = read_manifest(manifest.model_copy(update={"sources": [
+        manifest.sources[0].model_copy(update={"encoding": "utf-8"})]}))
+    report = result.reports[0]
+    assert report.accepted == 3 and report.rejected == 1
+    assert "not valid utf-8" in result.rejects[0]["reason"] and result.rejects[0]["line"] == 5
+
+
+def test_missing_column_names_the_entry_and_the_columns_the_file_has(tmp_path):
+    manifest = write(tmp_path, GOOD, manifest=MANIFEST.replace("案号, date", "案件号, date"))
+    result = read_manifest(manifest)
+    report = result.reports[0]
+    assert report.rejected == 3 and report.accepted == 0
+    assert "source 'court'" in report.error and "['案件号']" in report.error and "发布日期" in report.error
+
+
+def test_bad_manifest_fails_when_it_loads(tmp_path):
+    bad = MANIFEST.replace("from: legal_rep", "from: legal_representative")
+    with pytest.raises(ManifestError, match="source 'court'.*legal_representative"):
+        write(tmp_path, GOOD, manifest=bad)
+
+
+def test_encoding_detection():
+    assert detect_encoding(codecs.BOM_UTF8 + "名称".encode()) == "utf-8-sig"
+    assert detect_encoding("名称".encode()) == "utf-8"
+    assert detect_encoding("營口鑫達".encode("gb18030")) == "gb18030"
+
+
+@pytest.mark.parametrize("text,iso", [("2008-03-01", "2008-03-01"), ("2008/3/1", "2008-03-01"),
+                                      ("20080301", "2008-03-01"), ("2008年3月1日", "2008-03-01"),
+                                      ("２００８－０３－０１", "2008-03-01")])
+def test_dates(text, iso):
+    assert parse_date(text) == iso
+
+
+@pytest.mark.parametrize("text", ["2008-13-01", "March 1", "2019-02-30"])
+def test_bad_dates(text):
+    with pytest.raises(FieldError):
+        parse_date(text)
+
+
+@pytest.mark.parametrize("text,ratio", [("35%", 0.35), ("0.35", 0.35), ("35.00%", 0.35), ("35", 0.35)])
+def test_ratios(text, ratio):
+    assert parse_ratio(text) == ratio
+
+
+def test_ratio_out_of_range():
+    with pytest.raises(FieldError):
+        parse_ratio("135%")
