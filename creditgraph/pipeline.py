@@ -1,0 +1,79 @@
+"""The resolve job: manifest -> loaders -> linkage -> the output files of docs/architecture.md."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from creditgraph.settings import Settings, id_key
+from linkage.decisions import DecisionLog
+from linkage.resolve import Resolution, resolve
+from loaders.manifest import load_manifest
+from loaders.reader import read_manifest
+
+OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relations": "relations.csv",
+                "lists": "list_records.csv", "review": "review_queue.csv"}
+
+
+def run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step=lambda name: None) -> dict:
+    started = time.perf_counter()
+    step("loading exports")
+    t = time.perf_counter()
+    load = read_manifest(load_manifest(manifest_path))
+    frames = load.frames()
+    load_s = time.perf_counter() - t
+    decisions = DecisionLog(settings.decisions_path).latest()
+    resolution = resolve(frames, decisions, id_key(settings), step)
+    step("writing outputs")
+    write_outputs(out_dir, resolution, frames["rejects"])
+    report = _report(load, resolution, decisions, load_s, time.perf_counter() - started)
+    (out_dir / "run_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str),
+                                            encoding="utf-8")
+    return report
+
+
+def write_outputs(out_dir: Path, resolution: Resolution, rejects: pd.DataFrame) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for attr, name in OUTPUT_FILES.items():
+        frame = getattr(resolution, attr)
+        if attr == "mentions":
+            frame = frame.drop(columns=["kind"])
+        _write_atomic(frame, out_dir / name)
+    _write_atomic(rejects, out_dir / "rejects.csv")
+    vault = out_dir / "identity_vault.csv"
+    _write_atomic(resolution.vault, vault, mode=0o600)
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path, mode: int | None = None) -> None:
+    """Write beside, then rename: a crash never leaves half a file for the graph loader."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    if mode is not None:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        os.close(fd)
+        os.chmod(tmp, mode)
+    frame.to_csv(tmp, index=False, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_s: float) -> dict:
+    sources = [vars(r) for r in load.reports]
+    read = sum(r["rows_read"] for r in sources)
+    accepted = sum(r["accepted"] for r in sources)
+    rejected = sum(r["rejected"] for r in sources)
+    entities = resolution.entities
+    return {
+        "rows": {"read": read, "accepted": accepted, "rejected": rejected, "adds_up": read == accepted + rejected},
+        "sources": sources,
+        "mentions": len(resolution.mentions),
+        "entities": entities["kind"].value_counts().to_dict() if len(entities) else {},
+        "relations": len(resolution.relations),
+        "list_records": len(resolution.lists),
+        "review_queue": resolution.review["reason"].value_counts().to_dict() if len(resolution.review) else {},
+        "decisions_applied": len(decisions),
+        "timings_s": {"load": round(load_s, 2), **resolution.report["timings_s"], "total": round(total_s, 2)},
+        "mentions_per_s": round(len(resolution.mentions) / total_s) if total_s else None,
+        "linkage": {k: resolution.report[k] for k in ("enterprise", "person")},
+    }

@@ -1,0 +1,142 @@
+"""Constrained clustering of scored record pairs.
+
+Greedy merging in descending score order (a union-find), with three guards:
+- cannot-link: two records whose hard identifiers differ, or that a steward said are different,
+  never end up in one cluster;
+- no chaining through one weak link: two clusters that each hold several records merge only when
+  the edge is strong or at least half of the scored pairs between them are matches;
+- ambiguity: a record matching two clusters that cannot be together goes to review instead.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class UnionFind:
+    def __init__(self, n: int):
+        self.parent = np.arange(n)
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return int(root)
+
+    def union(self, a: int, b: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+        return min(ra, rb)
+
+
+@dataclass
+class ClusterResult:
+    labels: np.ndarray          # cluster root per record
+    accepted: np.ndarray        # bool per pair: merged on this edge (or already together)
+    ambiguous: np.ndarray       # bool per pair: demoted to review for ambiguity
+    blocked: np.ndarray         # bool per pair: a match refused by cannot-link
+
+
+def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, threshold: float,
+            hard_ids: list[frozenset], cannot: set[tuple[int, int]] = frozenset(),
+            must: list[tuple[int, int]] = (), strong: float = 0.999) -> ClusterResult:
+    """Cluster n records given scored pairs (left, right, prob) and constraints.
+
+    hard_ids[i] is the set of identifiers record i carries that two different entities can never
+    share (valid USCC/organisation code, identity number). cannot holds record pairs (i<j).
+    """
+    uf = UnionFind(n)
+    ids = {i: set(h) for i, h in enumerate(hard_ids) if h}
+    banned = defaultdict(set)
+    for a, b in cannot:
+        banned[a].add(b)
+        banned[b].add(a)
+    members = {i: {i} for i in range(n)}
+    for a, b in must:
+        _merge(uf, members, ids, banned, a, b)
+    accepted = np.zeros(len(prob), bool)
+    blocked = np.zeros(len(prob), bool)
+    ambiguous = _ambiguous(left, right, prob, threshold, hard_ids)
+    match_pairs = _match_counter(left, right, prob, threshold)
+    for k in np.argsort(-prob, kind="stable"):
+        if prob[k] < threshold:
+            break
+        if ambiguous[k]:
+            continue
+        a, b = uf.find(left[k]), uf.find(right[k])
+        if a == b:
+            accepted[k] = True
+            continue
+        if _conflict(ids.get(a), ids.get(b)) or _banned(members[a], members[b], banned):
+            blocked[k] = True
+            continue
+        if prob[k] < strong and min(len(members[a]), len(members[b])) > 1 \
+                and not _well_supported(members[a], members[b], match_pairs):
+            continue
+        _merge(uf, members, ids, banned, a, b)
+        accepted[k] = True
+    labels = np.array([uf.find(i) for i in range(n)])
+    return ClusterResult(labels, accepted, ambiguous, blocked)
+
+
+def _merge(uf, members, ids, banned, a, b):
+    ra, rb = uf.find(a), uf.find(b)
+    if ra == rb:
+        return
+    root = uf.union(ra, rb)
+    other = rb if root == ra else ra
+    members[root] |= members.pop(other)
+    merged = ids.pop(other, set()) | ids.get(root, set())
+    if merged:
+        ids[root] = merged
+
+
+def _conflict(x: set | None, y: set | None) -> bool:
+    """Two clusters conflict when each carries a hard id and they share none of them."""
+    return bool(x) and bool(y) and not (x & y)
+
+
+def _banned(ma: set, mb: set, banned: dict) -> bool:
+    small, large = (ma, mb) if len(ma) <= len(mb) else (mb, ma)
+    return any(banned.get(i, set()) & large for i in small)
+
+
+def _match_counter(left, right, prob, threshold):
+    """For each record, its scored partners and whether each pair is a match."""
+    partners = defaultdict(dict)
+    for a, b, p in zip(left.tolist(), right.tolist(), prob.tolist()):
+        partners[a][b] = partners[b][a] = p >= threshold
+    return partners
+
+
+def _well_supported(ma: set, mb: set, partners) -> bool:
+    scored = matched = 0
+    for i in ma:
+        for j, is_match in partners.get(i, {}).items():
+            if j in mb:
+                scored += 1
+                matched += is_match
+    return scored > 0 and matched * 2 >= scored
+
+
+def _ambiguous(left, right, prob, threshold, hard_ids) -> np.ndarray:
+    """Flag matches of a record without a hard id to two records with different hard ids."""
+    out = np.zeros(len(prob), bool)
+    strong_to = defaultdict(list)
+    for k in np.nonzero(prob >= threshold)[0]:
+        a, b = int(left[k]), int(right[k])
+        if not hard_ids[a] and hard_ids[b]:
+            strong_to[a].append(k)
+        elif not hard_ids[b] and hard_ids[a]:
+            strong_to[b].append(k)
+    for rec, edges in strong_to.items():
+        others = [hard_ids[int(right[k]) if int(left[k]) == rec else int(left[k])] for k in edges]
+        if len(edges) > 1 and any(_conflict(set(x), set(y)) for x in others for y in others):
+            out[edges] = True
+    return out

@@ -1,0 +1,59 @@
+"""One linkage run over prepared records: block, compare, fit, score, cluster.
+
+Kind-agnostic: the city's enterprises and persons and the public Febrl benchmarks all go through
+`link`, each with its own model file and record preparation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from linkage.blocking import candidate_pairs
+from linkage.cluster import cluster
+from linkage.compare import compare_pairs
+from linkage.model import MatchModel
+
+
+@dataclass
+class Records:
+    """Records to link: field values as tuples, blocking keys, hard identifiers, representatives."""
+    values: dict[str, list[tuple]]
+    keys: list[list[str]]
+    hard_ids: list[frozenset]
+    rep: list[str]                       # a stable representative id per record (its least mention id)
+    groups: np.ndarray | None = None     # dataset per record, when linking rather than deduplicating
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass
+class LinkResult:
+    labels: np.ndarray                   # cluster per record
+    pairs: pd.DataFrame                  # left, right, prob, status; one row per scored pair
+    levels: np.ndarray                   # comparison levels per scored pair
+    model: MatchModel
+    stats: dict = field(default_factory=dict)
+
+    def review(self) -> pd.DataFrame:
+        return self.pairs[self.pairs["status"].isin(["uncertain", "ambiguous", "conflict"])]
+
+
+def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int = 200,
+         fit: bool = True) -> LinkResult:
+    cands = candidate_pairs(records.keys, max_block=max_block, groups=records.groups)
+    levels = compare_pairs(model, records.values, cands.left, cands.right)
+    em = model.fit_em(levels) if fit else {}
+    prob = model.probability(levels)
+    result = cluster(len(records), cands.left, cands.right, prob, model.match_threshold,
+                     records.hard_ids, set(cannot), list(must))
+    status = np.where(result.accepted, "match", np.where(prob >= model.review_threshold, "uncertain", "no_match"))
+    status = np.where(result.ambiguous, "ambiguous", np.where(result.blocked, "conflict", status))
+    pairs = pd.DataFrame({"left": cands.left, "right": cands.right, "prob": prob, "status": status})
+    stats = {"records": len(records), "pairs": len(pairs), "em": em,
+             "skipped_blocks": len(cands.skipped_blocks),
+             "largest_skipped": sorted(cands.skipped_blocks.items(), key=lambda kv: -kv[1])[:5],
+             "status": pairs["status"].value_counts().to_dict()}
+    return LinkResult(result.labels, pairs, levels, model, stats)

@@ -1,0 +1,61 @@
+"""Pairwise precision, recall and F1 of a resolution against the generator's truth.
+
+Counted from the contingency table of (predicted entity, true entity) so that it costs
+O(mentions), not O(pairs): pairs within a predicted cluster = sum C(n, 2) over its cells.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+KEY = ["source", "record_id", "role"]
+
+
+def _pairs(sizes: pd.Series) -> int:
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def pairwise(predicted: pd.Series, truth: pd.Series) -> dict:
+    frame = pd.DataFrame({"p": predicted.to_numpy(), "t": truth.to_numpy()})
+    tp = _pairs(frame.groupby(["p", "t"]).size())
+    pred = _pairs(frame.groupby("p").size())
+    true = _pairs(frame.groupby("t").size())
+    precision = tp / pred if pred else 1.0
+    recall = tp / true if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5),
+            "true_pairs": true, "predicted_pairs": pred, "correct_pairs": tp}
+
+
+def evaluate(mentions: pd.DataFrame, truth: pd.DataFrame, kinds: pd.Series | None = None,
+             examples: int = 10) -> dict:
+    """mentions: KEY + entity_id (+ kind); truth: KEY + entity_id. Per kind and overall."""
+    truth = truth.astype({"record_id": str})
+    joined = mentions.astype({"record_id": str}).merge(truth, on=KEY, suffixes=("", "_true"), how="inner")
+    out = {"mentions_scored": len(joined), "mentions_without_truth": len(mentions) - len(joined)}
+    for kind, group in joined.groupby("kind"):
+        out[kind] = pairwise(group["entity_id"], group["entity_id_true"])
+        out[kind]["false_merges"] = false_merges(group, examples)
+        out[kind]["missed_merges"] = missed_merges(group, examples)
+    return out
+
+
+def false_merges(joined: pd.DataFrame, limit: int) -> list[dict]:
+    """Predicted entities that hold mentions of more than one true entity."""
+    mixed = joined.groupby("entity_id")["entity_id_true"].nunique()
+    rows = []
+    for eid in mixed[mixed > 1].index[:limit]:
+        group = joined[joined["entity_id"] == eid]
+        rows.append({"entity_id": eid, "true_entities": sorted(set(group["entity_id_true"]))[:5],
+                     "names": sorted(set(group["name"]))[:5]})
+    return rows
+
+
+def missed_merges(joined: pd.DataFrame, limit: int) -> list[dict]:
+    """True entities split over several predicted entities."""
+    split = joined.groupby("entity_id_true")["entity_id"].nunique()
+    rows = []
+    for tid in split[split > 1].index[:limit]:
+        group = joined[joined["entity_id_true"] == tid]
+        rows.append({"true_entity": tid, "entities": sorted(set(group["entity_id"]))[:5],
+                     "names": sorted(set(group["name"]))[:5]})
+    return rows

@@ -1,0 +1,124 @@
+"""Fellegi-Sunter match model: per-field comparison levels, m/u probabilities fitted by EM.
+
+The model only describes (Splink's idea): fields, their levels, starting m and u, the prior and
+the two thresholds, all read from a YAML file under linkage/models/. Each field's weight at each
+level is log2(m/u), so every score decomposes into per-field evidence a steward can read.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+MODELS_DIR = Path(__file__).parent / "models"
+MISSING = -1  # a comparison level meaning "no value on one side": weight 0
+
+
+@dataclass
+class FieldModel:
+    name: str
+    compare: str               # comparator name in linkage.compare.COMPARATORS
+    levels: list[str]          # level names, index = level value
+    m: np.ndarray
+    u: np.ndarray
+    options: dict = field(default_factory=dict)
+
+    def weights(self) -> np.ndarray:
+        return np.log2(self.m / self.u)
+
+
+@dataclass
+class MatchModel:
+    name: str
+    fields: list[FieldModel]
+    prior: float
+    match_threshold: float     # posterior at or above: automatic match
+    review_threshold: float    # between the two: review queue; below: no match
+    em_iterations: int = 25
+    require_any: dict = field(default_factory=dict)  # {field: [levels]}: else never a match
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> "MatchModel":
+        path = Path(name_or_path)
+        if not path.suffix:
+            path = MODELS_DIR / f"{name_or_path}.yaml"
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        fields = [FieldModel(f["name"], f["compare"], f["levels"], np.array(f["m"], float),
+                             np.array(f["u"], float), f.get("options", {})) for f in spec["fields"]]
+        for f in fields:
+            if not (len(f.levels) == len(f.m) == len(f.u)):
+                raise ValueError(f"{path}: field {f.name}: levels, m and u must have the same length")
+        return cls(spec["name"], fields, spec["prior"], spec["thresholds"]["match"],
+                   spec["thresholds"]["review"], spec.get("em_iterations", 25), spec.get("require_any", {}))
+
+    # -- scoring ---------------------------------------------------------------------------
+    def log2_bayes(self, levels: np.ndarray) -> np.ndarray:
+        """Sum of per-field weights for an (n_pairs, n_fields) matrix of levels."""
+        total = np.zeros(len(levels))
+        for j, f in enumerate(self.fields):
+            col = levels[:, j]
+            present = col != MISSING
+            total[present] += f.weights()[col[present]]
+        return total
+
+    def probability(self, levels: np.ndarray) -> np.ndarray:
+        prior_odds = np.log2(self.prior / (1 - self.prior))
+        score = np.clip(self.log2_bayes(levels) + prior_odds, -60, 60)
+        p = 1 / (1 + np.exp2(-score))
+        return np.where(self._allowed(levels), p, 0.0)
+
+    def _allowed(self, levels: np.ndarray) -> np.ndarray:
+        """Hard rule: some evidence must come from these fields (persons: never a name alone)."""
+        if not self.require_any:
+            return np.ones(len(levels), bool)
+        ok = np.zeros(len(levels), bool)
+        index = {f.name: j for j, f in enumerate(self.fields)}
+        for name, allowed in self.require_any.items():
+            f = self.fields[index[name]]
+            codes = [f.levels.index(level) for level in allowed]
+            ok |= np.isin(levels[:, index[name]], codes)
+        return ok
+
+    # -- estimation ------------------------------------------------------------------------
+    def fit_em(self, levels: np.ndarray, fix_u: bool = False) -> dict:
+        """Expectation-maximisation of m, u and the prior on the candidate pairs."""
+        if len(levels) < 50:
+            return {"iterations": 0, "note": "too few pairs to fit; priors kept"}
+        prior, history = self.prior, []
+        for it in range(self.em_iterations):
+            p = self.probability(levels)
+            for j, f in enumerate(self.fields):
+                col = levels[:, j]
+                present = col != MISSING
+                counts_m = np.bincount(col[present], weights=p[present], minlength=len(f.levels))
+                counts_u = np.bincount(col[present], weights=1 - p[present], minlength=len(f.levels))
+                f.m = _smooth(counts_m)
+                if not fix_u:
+                    f.u = _smooth(counts_u)
+            new_prior = float(np.clip(p.mean(), 1e-6, 0.999))
+            history.append(new_prior)
+            if abs(new_prior - prior) < 1e-6:
+                break
+            prior = self.prior = new_prior
+        return {"iterations": it + 1, "prior": self.prior}
+
+    def evidence(self, level_row: np.ndarray) -> dict:
+        return {f.name: {"level": f.levels[l] if l != MISSING else "missing",
+                         "weight": round(float(f.weights()[l]), 2) if l != MISSING else 0.0}
+                for f, l in zip(self.fields, level_row)}
+
+    def describe(self) -> dict:
+        return {"name": self.name, "prior": round(self.prior, 6),
+                "weights": {f.name: dict(zip(f.levels, np.round(f.weights(), 2).tolist())) for f in self.fields}}
+
+    def to_json(self) -> str:
+        return json.dumps(self.describe(), ensure_ascii=False, indent=1)
+
+
+def _smooth(counts: np.ndarray) -> np.ndarray:
+    """Normalise counts to probabilities, never exactly 0 (a level unseen in the data)."""
+    counts = counts + 1e-3
+    return counts / counts.sum()

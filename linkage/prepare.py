@@ -1,0 +1,171 @@
+"""Turn a kind's mentions into records for the engine: normalised values, keys, hard ids.
+
+Mentions that share a valid hard identifier (an organisation code, which a USCC and an old tax
+number carry; an old registration number; an 18-digit identity number) are one record from the
+start: the identifier decides, exactly. Every other mention is a record of its own, to be scored.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from linkage.cluster import UnionFind
+from linkage.engine import Records
+from linkage.identifiers import Identifier, classify, ric_birth_date
+from linkage.names import clean_text, normalize_person_name, parse_enterprise_name
+
+MAX_VALUES = 8  # variants kept per field per record: enough evidence, bounded compare cost
+
+
+def _ids(raw: str, kind: str) -> list[Identifier]:
+    return [i for i in (classify(v, kind) for v in raw.split("|")) if i] if raw else []
+
+
+def _digits(phone) -> str:
+    return "".join(c for c in str(phone or "") if c.isdigit())
+
+
+# -- enterprises ------------------------------------------------------------------------------
+
+def enterprise_features(m: pd.DataFrame, legal_rep: pd.Series) -> pd.DataFrame:
+    """One row per enterprise mention: parsed name parts, identifier classes, contacts."""
+    names = {n: parse_enterprise_name(n) for n in m["name"].unique()}
+    idcache = {r: _ids(r, "enterprise") for r in m["identifiers"].unique()}
+    rows = []
+    for name, ident, phone, address, rep in zip(m["name"], m["identifiers"], m["phone"], m["address"], legal_rep):
+        p, ids = names[name], idcache[ident]
+        hard = {f"org:{i.org_code}" for i in ids if i.valid and i.org_code}
+        hard |= {f"reg:{i.value}" for i in ids if i.valid and i.type == "reg_no"}
+        rows.append({
+            "name_parts": (p.core, p.trade_pinyin, p.industry), "clean": p.clean,
+            "division": p.division or "", "form": p.form, "branch": "-" if p.branch is None else p.branch or "?",
+            "hard": hard, "uscc": next((i.value for i in ids if i.valid and i.type == "uscc"), ""),
+            "org_part": _org_parts(ids), "phone": _digits(phone),
+            "address": clean_text(address) if isinstance(address, str) else "",
+            "legal_rep": normalize_person_name(rep).clean if isinstance(rep, str) else "",
+        })
+    return pd.DataFrame(rows, index=m.index)
+
+
+def _org_parts(ids: list[Identifier]) -> tuple[str, ...]:
+    """The organisation-code part of each identifier, valid or not (a typo still blocks)."""
+    out = []
+    for i in ids:
+        if i.org_code:
+            out.append(i.org_code)
+        elif i.type == "uscc":
+            out.append(i.value[8:17])
+        elif i.type in ("org_code",):
+            out.append(i.value)
+        elif i.type == "tax_no":
+            out.append(i.value[6:15])
+    return tuple(out)
+
+
+def enterprise_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.ndarray]:
+    """Records and, per mention, its record index."""
+    record_of = _group_by_hard_ids(f["hard"].tolist())
+    n = int(record_of.max()) + 1 if len(record_of) else 0
+    values = _collect(n, record_of, {
+        "name": f["name_parts"], "division": f["division"], "form": f["form"], "branch": f["branch"],
+        "identifier": f["org_part"], "phone": f["phone"], "address": f["address"], "legal_rep": f["legal_rep"],
+    })
+    keys = [[] for _ in range(n)]
+    for r, parts, orgs, phone in zip(record_of, f["name_parts"], f["org_part"], f["phone"]):
+        k = keys[r]
+        k.append(f"tp:{parts[1]}|{parts[2]}")
+        k.append(f"co:{parts[0]}")
+        for o in orgs:
+            k.extend((f"oa:{o[:5]}", f"ob:{o[4:]}"))
+        if phone:
+            k.append(f"ph:{phone}")
+    keys = [sorted(set(k)) for k in keys]
+    return Records(values, keys, _hard_per_record(n, record_of, f["hard"]), _reps(n, record_of, m)), record_of
+
+
+# -- persons ----------------------------------------------------------------------------------
+
+def person_features(m: pd.DataFrame, contexts: pd.Series) -> pd.DataFrame:
+    names = {n: normalize_person_name(n) for n in m["name"].unique()}
+    idcache = {r: _ids(r, "person") for r in m["identifiers"].unique()}
+    rows = []
+    for name, ident, birth, ctx in zip(m["name"], m["identifiers"], m["birth_date"], contexts):
+        p, ids = names[name], idcache[ident]
+        id18 = next((i.value for i in ids if i.valid and i.type == "id18"), "")
+        birth = birth if isinstance(birth, str) and birth else (
+            ric_birth_date(id18).isoformat() if id18 and ric_birth_date(id18) else "")
+        rows.append({
+            "name_parts": (p.clean, p.pinyin), "clean": p.clean, "hard": {f"id:{id18}"} if id18 else set(),
+            "id18": id18, "id_values": tuple(i.value for i in ids if i.type in ("id18", "id_masked", "uscc", "unknown")
+                                             and len(i.value) >= 15),
+            "birth_date": birth, "context": ctx,
+        })
+    return pd.DataFrame(rows, index=m.index)
+
+
+def person_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.ndarray]:
+    record_of = _group_by_hard_ids(f["hard"].tolist())
+    n = int(record_of.max()) + 1 if len(record_of) else 0
+    values = _collect(n, record_of, {"id": f["id_values"], "name": f["name_parts"],
+                                     "birth_date": f["birth_date"], "context": f["context"]})
+    keys = [[] for _ in range(n)]
+    for r, parts, ids, birth, ctx in zip(record_of, f["name_parts"], f["id_values"], f["birth_date"], f["context"]):
+        k = keys[r]
+        for v in ids:
+            k.append(f"mk:{v[:6]}{v[-4:]}")     # area + last four: what a masked number keeps
+            if "*" not in v:
+                k.extend((f"ia:{v[:9]}", f"ib:{v[9:]}"))
+        for c in ctx:
+            k.append(f"cx:{c.split('|')[0]}|{parts[1]}")
+        if birth:
+            k.append(f"nb:{parts[1]}|{birth}")
+    keys = [sorted(set(k)) for k in keys]
+    return Records(values, keys, _hard_per_record(n, record_of, f["hard"]), _reps(n, record_of, m)), record_of
+
+
+# -- shared -----------------------------------------------------------------------------------
+
+def _group_by_hard_ids(hard: list[set]) -> np.ndarray:
+    """Union mentions that share any hard identifier; number the groups in mention order."""
+    uf = UnionFind(len(hard))
+    first = {}
+    for i, keys in enumerate(hard):
+        for key in keys:
+            if key in first:
+                uf.union(first[key], i)
+            else:
+                first[key] = i
+    roots = np.array([uf.find(i) for i in range(len(hard))], dtype=np.int64)
+    _, record_of = np.unique(roots, return_inverse=True)
+    return record_of
+
+
+def _collect(n: int, record_of: np.ndarray, columns: dict[str, pd.Series]) -> dict[str, list[tuple]]:
+    """Per record and field, the distinct non-empty values of its mentions (most frequent first)."""
+    out = {}
+    for field, series in columns.items():
+        counts = [defaultdict(int) for _ in range(n)]
+        for r, v in zip(record_of, series):
+            for x in (v if isinstance(v, (tuple, list, set, frozenset)) and field not in ("name",) else [v]):
+                if x:
+                    counts[r][x] += 1
+        out[field] = [tuple(sorted(c, key=lambda x: (-c[x], str(x)))[:MAX_VALUES]) for c in counts]
+    return out
+
+
+def _hard_per_record(n: int, record_of: np.ndarray, hard: pd.Series) -> list[frozenset]:
+    sets = [set() for _ in range(n)]
+    for r, h in zip(record_of, hard):
+        sets[r] |= h
+    # Registration numbers are only a bridge to the organisation code: the org code decides.
+    return [frozenset(k for k in s if k.startswith(("org:", "id:"))) for s in sets]
+
+
+def _reps(n: int, record_of: np.ndarray, m: pd.DataFrame) -> list[str]:
+    reps = [None] * n
+    for r, mid in zip(record_of, m["mention_id"]):
+        if reps[r] is None or mid < reps[r]:
+            reps[r] = mid
+    return reps

@@ -1,0 +1,293 @@
+"""Resolve loaded mentions into entities: enterprises first, then persons in their context.
+
+Persons are resolved after enterprises because a person mention without an identity number is
+only linkable through the firm it is attached to (the tax list's 法定代表人 name next to a
+resolved enterprise): that relation is evidence in the person model's `context` field.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from creditgraph.privacy import id_hash, mask
+from linkage.decisions import Decision, Verdict
+from linkage.engine import LinkResult, Records, link
+from linkage.model import MatchModel
+from linkage.prepare import enterprise_features, enterprise_records, person_features, person_records
+
+
+@dataclass
+class KindResult:
+    mentions: pd.DataFrame          # the kind's mentions with record, cluster, entity_id, score
+    features: pd.DataFrame
+    records: Records
+    link: LinkResult
+
+
+@dataclass
+class Resolution:
+    mentions: pd.DataFrame          # every mention with entity_id and score
+    entities: pd.DataFrame
+    relations: pd.DataFrame
+    lists: pd.DataFrame
+    review: pd.DataFrame
+    vault: pd.DataFrame
+    report: dict = field(default_factory=dict)
+
+
+def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], key: bytes,
+            step=lambda name: None) -> Resolution:
+    mentions, relations = frames["mentions"], frames["relations"]
+    timings = {}
+    t = time.perf_counter()
+    step("enterprises")
+    ent = _resolve_kind("enterprise", mentions, relations, decisions, None, key)
+    timings["enterprises"] = time.perf_counter() - t
+    t = time.perf_counter()
+    step("persons")
+    per = _resolve_kind("person", mentions, relations, decisions, ent.mentions.set_index("mention_id")["entity_id"], key)
+    timings["persons"] = time.perf_counter() - t
+    t = time.perf_counter()
+    step("outputs")
+    assigned = pd.concat([ent.mentions, per.mentions])
+    entity_of = assigned.set_index("mention_id")["entity_id"]
+    out = Resolution(
+        mentions=assigned[["source", "record_id", "role", "entity_id", "score", "mention_id", "name", "kind"]],
+        entities=pd.concat([_entities(ent, key), _entities(per, key)], ignore_index=True),
+        relations=_relations(relations, entity_of),
+        lists=_lists(frames["lists"], entity_of),
+        review=_concat([_review(ent, decisions), _review(per, decisions)]),
+        vault=_vault(per),
+    )
+    timings["outputs"] = time.perf_counter() - t
+    out.report = {"timings_s": {k: round(v, 2) for k, v in timings.items()},
+                  "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
+                  "person": {**per.link.stats, "model": per.link.model.describe()}}
+    return out
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    non_empty = [f for f in frames if len(f)]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0]
+
+
+# -- one kind ---------------------------------------------------------------------------------
+
+def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key) -> KindResult:
+    m = mentions[mentions["kind"] == kind].reset_index(drop=True)
+    if kind == "enterprise":
+        f = enterprise_features(m, _legal_rep_names(m, mentions, relations))
+    else:
+        f = person_features(m, _contexts(m, relations, enterprise_of))
+    f["hard"] = _release_hard_ids(f["hard"], m["mention_id"], decisions)
+    if kind == "enterprise":
+        records, record_of = enterprise_records(m, f)
+    else:
+        records, record_of = person_records(m, f)
+    must, cannot = _constraints(decisions, m["mention_id"], record_of)
+    result = link(MatchModel.load(kind), records, cannot=cannot, must=must)
+    m = m.assign(record=record_of, cluster=result.labels[record_of])
+    m["score"] = _scores(m, f, result)
+    m["entity_id"] = _entity_ids(kind, m, f, key)
+    return KindResult(m, f, records, result)
+
+
+def _release_hard_ids(hard: pd.Series, mention_ids: pd.Series, decisions: dict) -> list:
+    """A steward who says two mentions differ overrides their shared identifier: such mentions
+    are not grouped by identifier, so the cannot-link can keep them apart."""
+    named = {x for (a, b), d in decisions.items() if d.verdict == Verdict.DIFFERENT for x in (a, b)}
+    return [set() if mid in named else h for h, mid in zip(hard, mention_ids)]
+
+
+def _legal_rep_names(m: pd.DataFrame, mentions: pd.DataFrame, relations: pd.DataFrame) -> pd.Series:
+    reps = relations[relations["type"] == "LEGAL_REP_OF"]
+    name_of = mentions.set_index("mention_id")["name"]
+    rep_name = pd.Series(reps["from_mention"].map(name_of).to_numpy(), index=reps["to_mention"].to_numpy())
+    rep_name = rep_name[~rep_name.index.duplicated()]
+    return m["mention_id"].map(rep_name)
+
+
+def _contexts(m: pd.DataFrame, relations: pd.DataFrame, enterprise_of: pd.Series) -> pd.Series:
+    """Per person mention, the resolved firms it is tied to in its own row: 'entity|RELATION'."""
+    ctx = defaultdict(set)
+    firm = enterprise_of.to_dict()
+    for a, b, kind in zip(relations["from_mention"], relations["to_mention"], relations["type"]):
+        if b in firm:
+            ctx[a].add(f"{firm[b]}|{kind}")
+        if a in firm:
+            ctx[b].add(f"{firm[a]}|{kind}")
+    return m["mention_id"].map(lambda mid: tuple(sorted(ctx.get(mid, ()))))
+
+
+def _constraints(decisions, mention_ids: pd.Series, record_of: np.ndarray):
+    """Steward decisions as must-links and cannot-links between this kind's records."""
+    index = dict(zip(mention_ids, record_of))
+    must, cannot = [], set()
+    for (a, b), d in decisions.items():
+        if a in index and b in index and index[a] != index[b]:
+            pair = (min(index[a], index[b]), max(index[a], index[b]))
+            if d.verdict == Verdict.SAME:
+                must.append(pair)
+            elif d.verdict == Verdict.DIFFERENT:
+                cannot.add(pair)
+    return must, cannot
+
+
+def _scores(m: pd.DataFrame, f: pd.DataFrame, result: LinkResult) -> np.ndarray:
+    """1.0 for a mention placed by its identifier or alone; else the best edge that placed it."""
+    pairs = result.pairs[result.pairs["status"] == "match"]
+    best = pd.concat([pairs[["left", "prob"]].rename(columns={"left": "r"}),
+                      pairs[["right", "prob"]].rename(columns={"right": "r"})]).groupby("r")["prob"].max()
+    score = m["record"].map(best).fillna(1.0).to_numpy()
+    has_hard = f["hard"].map(bool).to_numpy()
+    return np.where(has_hard, 1.0, np.round(score, 4))
+
+
+# -- stable entity ids ------------------------------------------------------------------------
+
+def _entity_ids(kind: str, m: pd.DataFrame, f: pd.DataFrame, key: bytes) -> pd.Series:
+    """Ids from the cluster's strongest identifier, else from its least mention id.
+
+    The same input gives the same ids, and a new source only changes the ids of the clusters it
+    joins (and only when it brings a stronger identifier or a smaller mention id to them).
+    """
+    ident = f["uscc"] if kind == "enterprise" else f["id18"]
+    by_cluster = {}
+    for cluster, group in m.groupby("cluster", sort=False):
+        values = [v for v in ident.loc[group.index] if v]
+        strongest = Counter(values).most_common(1)[0][0] if values else None
+        if kind == "person" and strongest:
+            base = "P-" + id_hash(strongest, key)[:16]
+        elif strongest:
+            base = "E-" + strongest
+        else:
+            orgs = [o for h in f["hard"].loc[group.index] for o in sorted(h) if o.startswith("org:")]
+            base = ("E-O" + orgs[0][4:]) if orgs else \
+                (kind[0].upper() + "-" + hashlib.sha1(group["mention_id"].min().encode()).hexdigest()[:12])
+        by_cluster[cluster] = base
+    return m["cluster"].map(_dedupe_ids(by_cluster, m))
+
+
+def _dedupe_ids(by_cluster: dict, m: pd.DataFrame) -> dict:
+    """Two clusters with the same identifier (a conflict kept apart) get -2, -3... by least mention."""
+    first_mention = m.groupby("cluster")["mention_id"].min()
+    seen = Counter()
+    out = {}
+    for cluster in sorted(by_cluster, key=lambda c: first_mention[c]):
+        base = by_cluster[cluster]
+        seen[base] += 1
+        out[cluster] = base if seen[base] == 1 else f"{base}-{seen[base]}"
+    return out
+
+
+# -- outputs ----------------------------------------------------------------------------------
+
+def _entities(res: KindResult, key: bytes) -> pd.DataFrame:
+    m, f = res.mentions, res.features
+    rows = []
+    for eid, group in m.groupby("entity_id", sort=True):
+        feats = f.loc[group.index]
+        rows.append(_entity_row(eid, group, feats, key))
+    return pd.DataFrame(rows)
+
+
+def _entity_row(eid: str, group: pd.DataFrame, feats: pd.DataFrame, key: bytes) -> dict:
+    kind = group["kind"].iloc[0]
+    cleans = Counter(feats["clean"])
+    if kind == "enterprise":
+        with_id = feats[feats["uscc"] != ""]["clean"]
+        name = Counter(with_id).most_common(1)[0][0] if len(with_id) else cleans.most_common(1)[0][0]
+        uscc = Counter(v for v in feats["uscc"] if v).most_common(1)
+        orgs = sorted({h[4:] for hs in feats["hard"] for h in hs if h.startswith("org:")})
+        identifier, id_type = (uscc[0][0], "uscc") if uscc else ((orgs[0], "org_code") if orgs else ("", ""))
+        hashed, birth = "", ""
+    else:
+        name = cleans.most_common(1)[0][0]
+        id18 = Counter(v for v in feats["id18"] if v).most_common(1)
+        masked = sorted({v for vs in feats["id_values"] for v in vs if "*" in v})
+        identifier = mask(id18[0][0]) if id18 else (masked[0] if masked else "")
+        id_type = "id18" if id18 else ("id_masked" if masked else "")
+        hashed = id_hash(id18[0][0], key) if id18 else ""
+        birth = Counter(v for v in feats["birth_date"] if v).most_common(1)
+        birth = birth[0][0] if birth else ""
+    aliases = sorted(set(group["name"]))
+    attrs = {}
+    for a in group.get("attrs", pd.Series(dtype=str)):
+        if isinstance(a, str) and a:
+            for k, v in json.loads(a).items():
+                attrs.setdefault(k, v)
+    return {
+        "entity_id": eid, "kind": kind, "name": name, "identifier": identifier, "identifier_type": id_type,
+        "id_hash": hashed, "aliases": "|".join(aliases), "n_aliases": len(aliases),
+        "n_sources": group["source"].nunique(), "departments": "|".join(sorted(set(group["department"]))),
+        "records": "|".join(sorted(set(group["source"] + ":" + group["record_id"].astype(str)))),
+        "addresses": "|".join(sorted({a for a in group.get("address", []) if isinstance(a, str) and a})),
+        "phones": "|".join(sorted({p for p in group.get("phone", []) if isinstance(p, str) and p})),
+        "birth_date": birth, "attrs": json.dumps(attrs, ensure_ascii=False) if attrs else "",
+    }
+
+
+def _relations(relations: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
+    r = relations.assign(from_id=relations["from_mention"].map(entity_of),
+                         to_id=relations["to_mention"].map(entity_of))
+    r = r[r["from_id"] != r["to_id"]]
+    r["role"] = r["role"].fillna("")
+    grouped = r.groupby(["from_id", "to_id", "type", "role"], sort=True, dropna=False)
+    out = grouped.agg(ratio=("ratio", "first"), amount=("amount", "first"),
+                      source=("source", lambda s: "|".join(sorted(set(s)))),
+                      record_id=("record_id", lambda s: "|".join(sorted(set(map(str, s))))))
+    return out.reset_index()[["from_id", "to_id", "type", "ratio", "role", "amount", "source", "record_id"]]
+
+
+def _lists(lists: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
+    out = lists.assign(entity_id=lists["mention_id"].map(entity_of),
+                       record_uid=lists["source"] + ":" + lists["record_id"].astype(str) + ":" + lists["list"])
+    return out[["record_uid", "entity_id", "list", "grade", "authority", "case_no", "date", "source", "record_id"]]
+
+
+def _review(res: KindResult, decisions: dict) -> pd.DataFrame:
+    pairs, levels = res.link.pairs, res.link.levels
+    labels = res.link.labels
+    todo = pairs["status"].isin(["ambiguous", "conflict"]) | (
+        (pairs["status"] == "uncertain") & (labels[pairs["left"]] != labels[pairs["right"]]))
+    rows = []
+    m = res.mentions
+    entity_of_record = m.groupby("record")["entity_id"].first()
+    for k in np.nonzero(todo.to_numpy())[0]:
+        a, b = int(pairs["left"].iat[k]), int(pairs["right"].iat[k])
+        left, right = res.records.rep[a], res.records.rep[b]
+        decided = decisions.get((min(left, right), max(left, right)))
+        if decided and decided.verdict != Verdict.UNSURE:
+            continue
+        evidence = res.link.model.evidence(levels[k])
+        for name, ev in evidence.items():
+            ev["left"] = list(map(_show, res.records.values[name][a]))
+            ev["right"] = list(map(_show, res.records.values[name][b]))
+        rows.append({"pair_id": hashlib.sha1(f"{left}|{right}".encode()).hexdigest()[:12],
+                     "kind": m["kind"].iloc[0], "left_mention": left, "right_mention": right,
+                     "left_entity": entity_of_record[a], "right_entity": entity_of_record[b],
+                     "score": round(float(pairs["prob"].iat[k]), 4),
+                     "reason": "uncertain" if pairs["status"].iat[k] in ("uncertain",) else pairs["status"].iat[k],
+                     "evidence": json.dumps(evidence, ensure_ascii=False)})
+    return pd.DataFrame(rows, columns=["pair_id", "kind", "left_mention", "right_mention", "left_entity",
+                                       "right_entity", "score", "reason", "evidence"])
+
+
+def _show(value) -> str:
+    """Evidence is shown to stewards: identity numbers appear masked, never in clear."""
+    text = value[0] if isinstance(value, tuple) else str(value)
+    if len(text) == 18 and text[:17].isdigit() and "*" not in text:
+        return mask(text)
+    return text
+
+
+def _vault(res: KindResult) -> pd.DataFrame:
+    m, f = res.mentions, res.features
+    pairs = pd.DataFrame({"entity_id": m["entity_id"], "id_number": f["id18"]})
+    return pairs[pairs["id_number"] != ""].drop_duplicates().sort_values(["entity_id", "id_number"])
