@@ -41,11 +41,30 @@ class LinkResult:
         return self.pairs[self.pairs["status"].isin(["uncertain", "ambiguous", "conflict"])]
 
 
+@dataclass
+class Training:
+    """Pairs known to match, for m: single-mention values and index pairs into them."""
+    values: dict[str, list[tuple]]
+    left: np.ndarray
+    right: np.ndarray
+    defining_fields: set[str]           # the fields that made these pairs match
+
+
 def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int = 200,
-         fit: bool = True) -> LinkResult:
+         training: Training | None = None, seed: int = 0) -> LinkResult:
+    """Score and cluster records. u always comes from random pairs; m from `training` when
+    given (identifier-confirmed pairs), else from EM on the candidate pairs."""
     cands = candidate_pairs(records.keys, max_block=max_block, groups=records.groups)
+    if len(records) >= 200:  # fewer records give too few distinct random pairs: keep starting u
+        model.estimate_u(_random_levels(model, records, seed))
+    if training is not None and len(training.left) >= 100:
+        model.estimate_m(compare_pairs(model, training.values, training.left, training.right),
+                         training.defining_fields)
+        em = {"m_from": f"{len(training.left)} identifier-confirmed pairs", "u_from": "random pairs"}
+    else:
+        em = {**model.fit_em(compare_pairs(model, records.values, cands.left, cands.right), fix_u=True),
+              "u_from": "random pairs"}
     levels = compare_pairs(model, records.values, cands.left, cands.right)
-    em = model.fit_em(levels) if fit else {}
     prob = model.probability(levels)
     result = cluster(len(records), cands.left, cands.right, prob, model.match_threshold,
                      records.hard_ids, set(cannot), list(must))
@@ -57,3 +76,16 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
              "largest_skipped": sorted(cands.skipped_blocks.items(), key=lambda kv: -kv[1])[:5],
              "status": pairs["status"].value_counts().to_dict()}
     return LinkResult(result.labels, pairs, levels, model, stats)
+
+
+def _random_levels(model: MatchModel, records: Records, seed: int, n: int = 20000) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    size = len(records)
+    if size < 2:
+        return np.empty((0, len(model.fields)), dtype=np.int64)
+    left, right = rng.integers(0, size, n), rng.integers(0, size, n)
+    if records.groups is not None:
+        keep = records.groups[left] != records.groups[right]
+    else:
+        keep = left != right
+    return compare_pairs(model, records.values, left[keep], right[keep])

@@ -83,6 +83,23 @@ class MatchModel:
         return ok
 
     # -- estimation ------------------------------------------------------------------------
+    def estimate_u(self, levels: np.ndarray) -> None:
+        """u from random record pairs, which are almost all non-matches (Splink's approach)."""
+        for j, f in enumerate(self.fields):
+            col = levels[:, j]
+            present = col[col != MISSING]
+            if len(present) >= 100:
+                f.u = _posterior(np.bincount(present, minlength=len(f.levels)), f.u)
+
+    def estimate_m(self, levels: np.ndarray, skip: set[str] = frozenset()) -> None:
+        """m from pairs known to match (mentions sharing a valid identifier). Fields that made
+        those pairs (`skip`) keep their starting m: on such pairs they agree by construction."""
+        for j, f in enumerate(self.fields):
+            col = levels[:, j]
+            present = col[col != MISSING]
+            if f.name not in skip and len(present) >= 100:
+                f.m = _posterior(np.bincount(present, minlength=len(f.levels)), f.m)
+
     def fit_em(self, levels: np.ndarray, fix_u: bool = False) -> dict:
         """Expectation-maximisation of m, u and the prior on the candidate pairs."""
         if len(levels) < 50:
@@ -116,6 +133,12 @@ class MatchModel:
 
     def to_json(self) -> str:
         return json.dumps(self.describe(), ensure_ascii=False, indent=1)
+
+
+def _posterior(counts: np.ndarray, start: np.ndarray, pseudo: float = 50.0) -> np.ndarray:
+    """Counts shrunk towards the starting probabilities by `pseudo` pairs: a level rare in the
+    sample keeps a finite weight instead of the extreme one a bare frequency would give it."""
+    return (counts + pseudo * start) / (counts.sum() + pseudo)
 
 
 def _smooth(counts: np.ndarray) -> np.ndarray:

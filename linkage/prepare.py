@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from linkage.cluster import UnionFind
-from linkage.engine import Records
+from linkage.engine import Records, Training
 from linkage.identifiers import Identifier, classify, ric_birth_date
 from linkage.names import clean_text, normalize_person_name, parse_enterprise_name
 
 MAX_VALUES = 8  # variants kept per field per record: enough evidence, bounded compare cost
+UNCAPPED = {"context", "identifier", "id"}  # set-compared fields: every value counts, cost is low
 
 
 def _ids(raw: str, kind: str) -> list[Identifier]:
@@ -64,14 +65,16 @@ def _org_parts(ids: list[Identifier]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def enterprise_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
+    return {"name": f["name_parts"], "division": f["division"], "form": f["form"], "branch": f["branch"],
+            "identifier": f["org_part"], "phone": f["phone"], "address": f["address"], "legal_rep": f["legal_rep"]}
+
+
 def enterprise_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.ndarray]:
     """Records and, per mention, its record index."""
     record_of = _group_by_hard_ids(f["hard"].tolist())
     n = int(record_of.max()) + 1 if len(record_of) else 0
-    values = _collect(n, record_of, {
-        "name": f["name_parts"], "division": f["division"], "form": f["form"], "branch": f["branch"],
-        "identifier": f["org_part"], "phone": f["phone"], "address": f["address"], "legal_rep": f["legal_rep"],
-    })
+    values = _collect(n, record_of, enterprise_fields(f))
     keys = [[] for _ in range(n)]
     for r, parts, orgs, phone in zip(record_of, f["name_parts"], f["org_part"], f["phone"]):
         k = keys[r]
@@ -105,11 +108,14 @@ def person_features(m: pd.DataFrame, contexts: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows, index=m.index)
 
 
+def person_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
+    return {"id": f["id_values"], "name": f["name_parts"], "birth_date": f["birth_date"], "context": f["context"]}
+
+
 def person_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.ndarray]:
     record_of = _group_by_hard_ids(f["hard"].tolist())
     n = int(record_of.max()) + 1 if len(record_of) else 0
-    values = _collect(n, record_of, {"id": f["id_values"], "name": f["name_parts"],
-                                     "birth_date": f["birth_date"], "context": f["context"]})
+    values = _collect(n, record_of, person_fields(f))
     keys = [[] for _ in range(n)]
     for r, parts, ids, birth, ctx in zip(record_of, f["name_parts"], f["id_values"], f["birth_date"], f["context"]):
         k = keys[r]
@@ -123,6 +129,34 @@ def person_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.ndarra
             k.append(f"nb:{parts[1]}|{birth}")
     keys = [sorted(set(k)) for k in keys]
     return Records(values, keys, _hard_per_record(n, record_of, f["hard"]), _reps(n, record_of, m)), record_of
+
+
+def training_pairs(f: pd.DataFrame, record_of: np.ndarray, fields, defining: set[str],
+                   limit: int = 20000, seed: int = 0) -> Training:
+    """Pairs of mentions grouped by a shared valid identifier: known matches, to learn m from.
+    Each sampled mention is paired with another mention of its record."""
+    rng = np.random.default_rng(seed)
+    has_hard = f["hard"].map(bool).to_numpy()
+    idx = np.flatnonzero(has_hard)
+    order = idx[np.argsort(record_of[idx], kind="stable")]
+    recs = record_of[order]
+    starts = np.flatnonzero(np.r_[True, recs[1:] != recs[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    multi = np.repeat(sizes >= 2, sizes)
+    chosen = np.flatnonzero(multi)
+    if len(chosen) > limit:
+        chosen = np.sort(rng.choice(chosen, limit, replace=False))
+    group_start = np.repeat(starts, sizes)[chosen]
+    group_size = np.repeat(sizes, sizes)[chosen]
+    offset = (chosen - group_start + rng.integers(1, np.maximum(group_size, 2))) % group_size
+    partner = group_start + offset
+    mentions = np.unique(np.r_[order[chosen], order[partner]])
+    position = {m: i for i, m in enumerate(mentions)}
+    sub = f.iloc[mentions]
+    values = _collect(len(mentions), np.arange(len(mentions)), fields(sub))
+    left = np.array([position[m] for m in order[chosen]], dtype=np.int64)
+    right = np.array([position[m] for m in order[partner]], dtype=np.int64)
+    return Training(values, left, right, defining)
 
 
 # -- shared -----------------------------------------------------------------------------------
@@ -151,7 +185,8 @@ def _collect(n: int, record_of: np.ndarray, columns: dict[str, pd.Series]) -> di
             for x in (v if isinstance(v, (tuple, list, set, frozenset)) and field not in ("name",) else [v]):
                 if x:
                     counts[r][x] += 1
-        out[field] = [tuple(sorted(c, key=lambda x: (-c[x], str(x)))[:MAX_VALUES]) for c in counts]
+        cap = None if field in UNCAPPED else MAX_VALUES
+        out[field] = [tuple(sorted(c, key=lambda x: (-c[x], str(x)))[:cap]) for c in counts]
     return out
 
 

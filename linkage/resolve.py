@@ -19,7 +19,8 @@ from creditgraph.privacy import id_hash, mask
 from linkage.decisions import Decision, Verdict
 from linkage.engine import LinkResult, Records, link
 from linkage.model import MatchModel
-from linkage.prepare import enterprise_features, enterprise_records, person_features, person_records
+from linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
+                             person_fields, person_records, training_pairs)
 
 
 @dataclass
@@ -88,10 +89,12 @@ def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key) -> K
     f["hard"] = _release_hard_ids(f["hard"], m["mention_id"], decisions)
     if kind == "enterprise":
         records, record_of = enterprise_records(m, f)
-    else:
+        training = training_pairs(f, record_of, enterprise_fields, {"identifier"})
+    else:  # id and birth date make the training pairs; context there is not as in candidates
         records, record_of = person_records(m, f)
+        training = training_pairs(f, record_of, person_fields, {"id", "birth_date", "context"})
     must, cannot = _constraints(decisions, m["mention_id"], record_of)
-    result = link(MatchModel.load(kind), records, cannot=cannot, must=must)
+    result = link(MatchModel.load(kind), records, cannot=cannot, must=must, training=training)
     m = m.assign(record=record_of, cluster=result.labels[record_of])
     m["score"] = _scores(m, f, result)
     m["entity_id"] = _entity_ids(kind, m, f, key)
@@ -158,28 +161,32 @@ def _entity_ids(kind: str, m: pd.DataFrame, f: pd.DataFrame, key: bytes) -> pd.S
     joins (and only when it brings a stronger identifier or a smaller mention id to them).
     """
     ident = f["uscc"] if kind == "enterprise" else f["id18"]
+    idents, orgs, first = defaultdict(Counter), defaultdict(set), {}
+    for cluster, value, hard, mid in zip(m["cluster"], ident, f["hard"], m["mention_id"]):
+        if value:
+            idents[cluster][value] += 1
+        orgs[cluster].update(h[4:] for h in hard if h.startswith("org:"))
+        if cluster not in first or mid < first[cluster]:
+            first[cluster] = mid
     by_cluster = {}
-    for cluster, group in m.groupby("cluster", sort=False):
-        values = [v for v in ident.loc[group.index] if v]
-        strongest = Counter(values).most_common(1)[0][0] if values else None
+    for cluster, mid in first.items():
+        strongest = idents[cluster].most_common(1)[0][0] if idents[cluster] else None
         if kind == "person" and strongest:
-            base = "P-" + id_hash(strongest, key)[:16]
+            by_cluster[cluster] = "P-" + id_hash(strongest, key)[:16]
         elif strongest:
-            base = "E-" + strongest
+            by_cluster[cluster] = "E-" + strongest
+        elif orgs[cluster]:
+            by_cluster[cluster] = "E-O" + min(orgs[cluster])
         else:
-            orgs = [o for h in f["hard"].loc[group.index] for o in sorted(h) if o.startswith("org:")]
-            base = ("E-O" + orgs[0][4:]) if orgs else \
-                (kind[0].upper() + "-" + hashlib.sha1(group["mention_id"].min().encode()).hexdigest()[:12])
-        by_cluster[cluster] = base
-    return m["cluster"].map(_dedupe_ids(by_cluster, m))
+            by_cluster[cluster] = kind[0].upper() + "-" + hashlib.sha1(mid.encode()).hexdigest()[:12]
+    return m["cluster"].map(_dedupe_ids(by_cluster, first))
 
 
-def _dedupe_ids(by_cluster: dict, m: pd.DataFrame) -> dict:
+def _dedupe_ids(by_cluster: dict, first: dict) -> dict:
     """Two clusters with the same identifier (a conflict kept apart) get -2, -3... by least mention."""
-    first_mention = m.groupby("cluster")["mention_id"].min()
     seen = Counter()
     out = {}
-    for cluster in sorted(by_cluster, key=lambda c: first_mention[c]):
+    for cluster in sorted(by_cluster, key=first.get):
         base = by_cluster[cluster]
         seen[base] += 1
         out[cluster] = base if seen[base] == 1 else f"{base}-{seen[base]}"
@@ -189,47 +196,59 @@ def _dedupe_ids(by_cluster: dict, m: pd.DataFrame) -> dict:
 # -- outputs ----------------------------------------------------------------------------------
 
 def _entities(res: KindResult, key: bytes) -> pd.DataFrame:
+    """One row per entity, aggregated in one pass over the kind's mentions."""
     m, f = res.mentions, res.features
-    rows = []
-    for eid, group in m.groupby("entity_id", sort=True):
-        feats = f.loc[group.index]
-        rows.append(_entity_row(eid, group, feats, key))
-    return pd.DataFrame(rows)
+    agg = defaultdict(lambda: defaultdict(Counter))
+    columns = {"name": m["name"], "clean": f["clean"], "source": m["source"], "department": m["department"],
+               "record": m["source"] + ":" + m["record_id"].astype(str), "address": m["address"],
+               "phone": m["phone"], "attrs": m["attrs"], "hard": f["hard"]}
+    if res.mentions["kind"].iloc[0] == "enterprise":
+        columns |= {"uscc": f["uscc"], "named": f["clean"].where(f["uscc"] != "", "")}
+    else:
+        columns |= {"id18": f["id18"], "birth_date": f["birth_date"],
+                    "masked": f["id_values"].map(lambda vs: next((v for v in vs if "*" in v), ""))}
+    names = list(columns)
+    for eid, *values in zip(m["entity_id"], *columns.values()):
+        entity = agg[eid]
+        for name, value in zip(names, values):
+            if name == "hard":
+                entity["org"].update(h[4:] for h in value if h.startswith("org:"))
+            elif isinstance(value, str) and value:
+                entity[name][value] += 1
+    kind = m["kind"].iloc[0]
+    return pd.DataFrame([_entity_row(eid, kind, a, key) for eid, a in sorted(agg.items())])
 
 
-def _entity_row(eid: str, group: pd.DataFrame, feats: pd.DataFrame, key: bytes) -> dict:
-    kind = group["kind"].iloc[0]
-    cleans = Counter(feats["clean"])
+def _top(counter: Counter) -> str:
+    """Most frequent value, ties broken by the value itself: deterministic."""
+    return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0] if counter else ""
+
+
+def _entity_row(eid: str, kind: str, a: dict, key: bytes) -> dict:
     if kind == "enterprise":
-        with_id = feats[feats["uscc"] != ""]["clean"]
-        name = Counter(with_id).most_common(1)[0][0] if len(with_id) else cleans.most_common(1)[0][0]
-        uscc = Counter(v for v in feats["uscc"] if v).most_common(1)
-        orgs = sorted({h[4:] for hs in feats["hard"] for h in hs if h.startswith("org:")})
-        identifier, id_type = (uscc[0][0], "uscc") if uscc else ((orgs[0], "org_code") if orgs else ("", ""))
+        name = _top(a["named"]) or _top(a["clean"])
+        uscc = _top(a["uscc"])
+        identifier, id_type = (uscc, "uscc") if uscc else ((min(a["org"]), "org_code") if a["org"] else ("", ""))
         hashed, birth = "", ""
     else:
-        name = cleans.most_common(1)[0][0]
-        id18 = Counter(v for v in feats["id18"] if v).most_common(1)
-        masked = sorted({v for vs in feats["id_values"] for v in vs if "*" in v})
-        identifier = mask(id18[0][0]) if id18 else (masked[0] if masked else "")
-        id_type = "id18" if id18 else ("id_masked" if masked else "")
-        hashed = id_hash(id18[0][0], key) if id18 else ""
-        birth = Counter(v for v in feats["birth_date"] if v).most_common(1)
-        birth = birth[0][0] if birth else ""
-    aliases = sorted(set(group["name"]))
+        name = _top(a["clean"])
+        id18 = _top(a["id18"])
+        identifier = mask(id18) if id18 else _top(a["masked"])
+        id_type = "id18" if id18 else ("id_masked" if identifier else "")
+        hashed = id_hash(id18, key) if id18 else ""
+        birth = _top(a["birth_date"])
     attrs = {}
-    for a in group.get("attrs", pd.Series(dtype=str)):
-        if isinstance(a, str) and a:
-            for k, v in json.loads(a).items():
-                attrs.setdefault(k, v)
+    for text in sorted(a["attrs"]):
+        for k, v in json.loads(text).items():
+            attrs.setdefault(k, v)
+    aliases = sorted(a["name"])
     return {
         "entity_id": eid, "kind": kind, "name": name, "identifier": identifier, "identifier_type": id_type,
         "id_hash": hashed, "aliases": "|".join(aliases), "n_aliases": len(aliases),
-        "n_sources": group["source"].nunique(), "departments": "|".join(sorted(set(group["department"]))),
-        "records": "|".join(sorted(set(group["source"] + ":" + group["record_id"].astype(str)))),
-        "addresses": "|".join(sorted({a for a in group.get("address", []) if isinstance(a, str) and a})),
-        "phones": "|".join(sorted({p for p in group.get("phone", []) if isinstance(p, str) and p})),
-        "birth_date": birth, "attrs": json.dumps(attrs, ensure_ascii=False) if attrs else "",
+        "n_sources": len(a["source"]), "departments": "|".join(sorted(a["department"])),
+        "records": "|".join(sorted(a["record"])), "addresses": "|".join(sorted(a["address"])),
+        "phones": "|".join(sorted(a["phone"])), "birth_date": birth,
+        "attrs": json.dumps(attrs, ensure_ascii=False) if attrs else "",
     }
 
 
