@@ -1,0 +1,62 @@
+// Entity look-ups and name search.
+//
+// Entity row (entity_by_id, entity_by_identifier):
+//   {entity_id, kind ('enterprise'|'person'), name, aliases [sorted], identifier (enterprise
+//    USCC or org code, else null), identifier_type, org_code, id_masked (person, masked number),
+//    id_hash (person), birth_date (person), departments [sorted], records [source:record_id],
+//    addresses [sorted keys], phones [sorted], n_sources, attrs (JSON text or null),
+//    list_records [{record_uid, list, grade, authority, case_no, date, source}] by record_uid}
+// Persons never carry the identity number in clear.
+
+// name: entity_by_id
+// One entity by its resolved id (E-… enterprise, P-… person); no row when unknown.
+MATCH (n:Entity {entity_id: $entity_id})
+RETURN n.entity_id AS entity_id, n.kind AS kind, n.name AS name,
+       coalesce(n.aliases, []) AS aliases, n.identifier AS identifier,
+       n.identifier_type AS identifier_type, n.org_code AS org_code, n.id_masked AS id_masked,
+       n.id_hash AS id_hash, n.birth_date AS birth_date,
+       coalesce(n.departments, []) AS departments, coalesce(n.records, []) AS records,
+       coalesce(n.addresses, []) AS addresses, coalesce(n.phones, []) AS phones,
+       n.n_sources AS n_sources, n.attrs AS attrs,
+       COLLECT { MATCH (n)-[:HAS_RECORD]->(r:ListRecord)
+                 RETURN r {.record_uid, .list, .grade, .authority, .case_no, .date, .source}
+                 ORDER BY r.record_uid } AS list_records
+
+// name: entity_by_identifier
+// Entities by an identifier: an enterprise's USCC, its 9-character organisation code
+// (hyphen optional: 71000137-4), or a person's id_hash (the API hashes the identity number
+// with the keyed HMAC before asking; the number never reaches the graph). Same row as
+// entity_by_id; ordered by entity_id (an old org code and a USCC may both match).
+CALL () {
+  MATCH (n:Enterprise) WHERE n.identifier = toUpper(trim($identifier)) RETURN n
+  UNION
+  MATCH (n:Enterprise) WHERE n.org_code = toUpper(replace(trim($identifier), '-', '')) RETURN n
+  UNION
+  MATCH (n:Person) WHERE n.id_hash = trim($identifier) RETURN n
+}
+RETURN n.entity_id AS entity_id, n.kind AS kind, n.name AS name,
+       coalesce(n.aliases, []) AS aliases, n.identifier AS identifier,
+       n.identifier_type AS identifier_type, n.org_code AS org_code, n.id_masked AS id_masked,
+       n.id_hash AS id_hash, n.birth_date AS birth_date,
+       coalesce(n.departments, []) AS departments, coalesce(n.records, []) AS records,
+       coalesce(n.addresses, []) AS addresses, coalesce(n.phones, []) AS phones,
+       n.n_sources AS n_sources, n.attrs AS attrs,
+       COLLECT { MATCH (n)-[:HAS_RECORD]->(r:ListRecord)
+                 RETURN r {.record_uid, .list, .grade, .authority, .case_no, .date, .source}
+                 ORDER BY r.record_uid } AS list_records
+ORDER BY entity_id
+
+// name: search_name
+// defaults: {"limit": 20}
+// Full-text search over names and aliases (index entity_names, CJK analyzer: overlapping
+// bigrams, full-width folded, lower-cased), tolerant of dropped or moved divisions, forms and
+// homophone typos (any shared bigram matches; more shared bigrams rank higher).
+// $q is a Lucene query: the stores build it from the user's text (NFKC, punctuation removed,
+// Lucene syntax escaped) — in Browser, type plain text such as '鑫达贸易'.
+// Rows: {entity_id, kind, name, score} by score descending, then entity_id; at most $limit.
+// score is Lucene's (BM25) here and bigram coverage (0..1) in the memory store: compare
+// ranks and sets, not scores.
+CALL db.index.fulltext.queryNodes('entity_names', $q) YIELD node, score
+RETURN node.entity_id AS entity_id, node.kind AS kind, node.name AS name, score
+ORDER BY score DESC, entity_id
+LIMIT $limit

@@ -1,0 +1,165 @@
+"""Neo4jStore: the graph on a Neo4j server (5.26), loaded in batches, queried by name.
+
+Load: schema (cypher/schema.cypher, IF NOT EXISTS) -> nodes -> relations, each batch an
+``UNWIND $rows AS row MERGE ... SET ...`` (cypher/load.cypher) committed in one transaction
+together with the checkpoint ``(:LoadState {key: 'current'}).batches_done``. A load that is
+killed leaves the state ``running``; the next load of the same resolve output (same content
+hash and batch size) resumes after the last committed batch with the same ``run_id``. Then
+stale relations and nodes (another run_id) are deleted (see graph/store.py for the rule).
+Every call passes ``database_``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+
+from graph.load import NODE_LABELS, RELATION_TYPES, read_resolved
+from graph.queries import QueryLibrary
+from graph.store import BaseStore, BatchHook, LoadReport, normalise_name
+
+GRAPH_LABELS = ["Entity", "ListRecord", "Address", "Phone"]
+
+
+def lucene_query(text: str) -> str:
+    """The user's text as a safe Lucene query: normalised (no punctuation, so no syntax)."""
+    return normalise_name(text)
+
+
+class Neo4jStore(BaseStore):
+    kind = "neo4j"
+
+    def __init__(self, uri: str, auth: tuple[str, str] | None = None, database: str = "neo4j",
+                 queries: QueryLibrary | None = None, driver: neo4j.Driver | None = None):
+        super().__init__(queries)
+        self.uri = uri
+        self.database = database
+        self.driver = driver or GraphDatabase.driver(
+            uri, auth=auth, notifications_min_severity="OFF")
+
+    # ------------------------------------------------------------------ helpers
+    def _text(self, name: str):
+        return self.queries[name].statements[0].text
+
+    def _run(self, name: str, **params: Any) -> list[dict]:
+        records, _, _ = self.driver.execute_query(self._text(name), params,
+                                                  database_=self.database)
+        return [r.data() for r in records]
+
+    def _autocommit(self, name: str, **params: Any) -> neo4j.SummaryCounters:
+        """For CALL ... IN TRANSACTIONS, which needs an implicit transaction."""
+        with self.driver.session(database=self.database) as session:
+            return session.run(self._text(name), params).consume().counters
+
+    def ensure_schema(self) -> None:
+        for st in self.queries.statements_of("schema.cypher"):
+            self.driver.execute_query(st.text, database_=self.database)
+        self.driver.execute_query("CALL db.awaitIndexes(300)", database_=self.database)
+
+    def counts(self) -> dict[str, int]:
+        rows = self._run("count_graph", labels=GRAPH_LABELS, types=list(RELATION_TYPES))
+        return rows[0] if rows else {"nodes": 0, "relations": 0}
+
+    # ------------------------------------------------------------------ load
+    def load(self, out_dir: Path | str, *, batch_size: int = 5000,
+             on_batch: BatchHook | None = None, progress: bool | None = None) -> LoadReport:
+        t0 = time.perf_counter()
+        data = read_resolved(out_dir)
+        timings = {"read": time.perf_counter() - t0}
+        t = time.perf_counter()
+        self.ensure_schema()
+        timings["schema"] = time.perf_counter() - t
+
+        batches = list(data.batches(batch_size))
+        state = self._run("load_state")
+        state = state[0] if state else None
+        loaded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if (state and state["status"] == "running" and state["content_hash"] == data.content_hash
+                and state["batch_size"] == batch_size):
+            run_id, done = state["run_id"], int(state["batches_done"] or 0)
+        else:
+            run_id = f"{data.content_hash}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+            done = 0
+            self._run("load_begin", run_id=run_id, content_hash=data.content_hash,
+                      batch_size=batch_size, loaded_at=loaded_at)
+        report = LoadReport(store=self.kind, out_dir=str(out_dir), run_id=run_id,
+                            content_hash=data.content_hash, batches=len(batches),
+                            resumed_from=done, skipped=dict(data.skipped))
+        checkpoint = self._text("load_checkpoint")
+
+        def write(tx, text, rows, n):
+            counters = tx.run(text, rows=rows, run_id=run_id, loaded_at=loaded_at).consume().counters
+            tx.run(checkpoint, run_id=run_id, batches_done=n).consume()
+            return counters
+
+        show = sys.stderr.isatty() if progress is None else progress
+        from rich.progress import Progress
+        t = time.perf_counter()
+        phase_start = {"node": t, "relation": None}
+        with Progress(disable=not show, transient=True) as bar:
+            task = bar.add_task("loading graph", total=len(batches), completed=done)
+            for i, (kind, name, rows) in enumerate(batches):
+                if i < done:
+                    continue
+                if kind == "relation" and phase_start["relation"] is None:
+                    phase_start["relation"] = time.perf_counter()
+                    timings["nodes"] = phase_start["relation"] - phase_start["node"]
+                bar.update(task, description=f"{kind} {name}")
+                with self.driver.session(database=self.database) as session:
+                    c = session.execute_write(write, self._text(f"merge_{name}"), rows, i + 1)
+                if kind == "node":
+                    report.nodes_created += c.nodes_created
+                    report.nodes_updated += len(rows) - c.nodes_created
+                else:
+                    report.relations_created += c.relationships_created
+                    report.relations_updated += len(rows) - c.relationships_created
+                bar.advance(task)
+                if on_batch:
+                    on_batch(i + 1, len(batches))
+        now = time.perf_counter()
+        if phase_start["relation"] is None:
+            timings["nodes"] = now - phase_start["node"]
+            phase_start["relation"] = now
+        timings["relations"] = now - phase_start["relation"]
+
+        t = time.perf_counter()
+        c = self._autocommit("retire_relations", types=list(RELATION_TYPES), run_id=run_id)
+        report.relations_retired += c.relationships_deleted
+        c = self._autocommit("retire_nodes", labels=GRAPH_LABELS, run_id=run_id)
+        report.nodes_retired += c.nodes_deleted
+        report.relations_retired += c.relationships_deleted
+        self._run("load_complete", run_id=run_id,
+                  loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        timings["retire"] = time.perf_counter() - t
+        counts = self.counts()
+        report.nodes_total, report.relations_total = counts["nodes"], counts["relations"]
+        timings["total"] = time.perf_counter() - t0
+        report.timings = {k: round(v, 4) for k, v in timings.items()}
+        return report
+
+    # ------------------------------------------------------------------ query
+    def query(self, name: str, **params: Any) -> list[dict]:
+        nq, merged = self.prepare(name, params)
+        if name == "search_name":
+            merged["q"] = lucene_query(merged["q"])
+        st, bound = nq.bind(merged)
+        records, _, _ = self.driver.execute_query(st.text, bound, database_=self.database,
+                                                  routing_=RoutingControl.READ)
+        return [r.data() for r in records]
+
+    def wipe(self) -> None:
+        """Delete every node of the graph's labels and the load state (tests, benchmarks)."""
+        with self.driver.session(database=self.database) as session:
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                        ).consume()
+
+    def close(self) -> None:
+        self.driver.close()
+
+
+__all__ = ["Neo4jStore", "NODE_LABELS", "lucene_query"]
