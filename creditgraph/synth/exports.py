@@ -45,8 +45,8 @@ def registry_rows(w: World, g: Garbler) -> Iterator[Row]:
         if not f.registry:
             continue
         rep = w.persons[f.legal_rep]
-        values = [g.firm_id(f, org_rate=0.0), f.regno, g.firm_name(f), g.person_name(rep), g.person_id(rep),
-                  str(f.capital) if f.capital else "", g.date(f.founded), f.address, f.phone]
+        values = [g.firm_id(f, org_rate=0.0, regno=False), f.regno, g.firm_name(f), g.person_name(rep),
+                  g.person_id(rep), str(f.capital) if f.capital else "", g.date(f.founded), f.address, f.phone]
         yield Row(values, [("subject", f.eid), ("legal_rep", rep.pid)], [f.rel_lr])
 
 

@@ -40,18 +40,19 @@ def generate(out_dir: Path, enterprises: int, persons: int, seed: int = 0, noise
     (out_dir / "exports").mkdir(parents=True, exist_ok=True)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     truth = Truth(out_dir / "truth", len(world.rels))
-    counts: dict = {"rows": {}, "noise": {}}
+    counts: dict = {"rows": {}}
+    applied: dict = {}
     try:
         for exp in EXPORTS:
             g = Garbler(rates.for_registry() if exp.clean else rates, vocab, seed=hash_seed(seed, exp.source))
             counts["rows"][exp.source] = write_export(out_dir, exp, world, g, truth)
-            counts["noise"][exp.source] = dict(sorted(g.counts.items()))
+            applied[exp.source] = dict(sorted(g.counts.items()))
             _report(progress, exp.source)
     finally:
         truth.close_streams()
     truth.write_world(world)
     shutil.copyfile(SYNTH_DATA / "manifest.yaml", out_dir / "manifest.yaml")
-    _write_noise(out_dir / "truth" / "noise.yaml", rates, shape, counts["noise"])
+    _write_noise(out_dir / "truth" / "noise.yaml", rates, shape, applied)   # what noise was applied
     counts.update(mentions=truth.mentions, bad_rows=truth.bad_rows, entities=truth.entity_counts,
                   relations=truth.relation_count, cycles=len(world.cycles))
     return counts

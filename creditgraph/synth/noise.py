@@ -120,14 +120,17 @@ class Garbler:
         return name
 
     # identifiers -----------------------------------------------------------------------------
-    def firm_id(self, f: Firm, org_rate: float | None = None, dashed: float = 0.0) -> str:
-        """The USCC, or with `org_rate` the organisation code (dashed with `dashed`)."""
+    def firm_id(self, f: Firm, org_rate: float | None = None, dashed: float = 0.0, regno: bool = True) -> str:
+        """The USCC; or the organisation code (at `org_rate`, dashed at `dashed`) or the old
+        registration number (if `regno`) as older systems still hold them."""
         r, rng = self.r, self.rng
         if self.hit(r.id_missing, "id_missing"):
             return ""
         value = f.uscc
         if self.hit(r.uscc_as_org_code if org_rate is None else org_rate, "org_code_for_uscc"):
             value = idgen.dashed_org_code(f.org) if rng.random() < dashed else f.org
+        elif regno and f.regno and self.hit(r.uscc_as_regno, "regno_for_uscc"):
+            value = f.regno
         return self._garble_id(value)
 
     def person_id(self, p: Person, ric15_rate: float | None = None) -> str:

@@ -70,6 +70,7 @@ class Noise:
     id_fullwidth: float = 0.01
     ric15: float = 0.03                 # legacy 15-digit identity number (social insurance: x4)
     uscc_as_org_code: float = 0.05      # organisation code instead of the USCC (per source, x below)
+    uscc_as_regno: float = 0.02         # old 15-digit registration number instead (pre-2015 firms)
     # per-source habits (not scaled by registry_factor)
     tax_old_number: float = 0.15        # 15-character old tax number in tax.csv
     court_org_code: float = 0.5         # courts print the organisation code 12345678-9
