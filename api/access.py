@@ -1,0 +1,69 @@
+"""Who may do what: the role matrix, in one table.
+
+| permission          | service | investigator | steward | admin |
+|---------------------|:-------:|:------------:|:-------:|:-----:|
+| search              |    x    |      x       |         |   x   |
+| entity (detail, records) | x  |      x       |    x    |   x   |
+| related             |         |      x       |         |   x   |
+| discipline_forward  |         |      x       |         |   x   |
+| discipline_reverse  |    x    |      x       |         |   x   |
+| beneficial_owners   |    x    |      x       |         |   x   |
+| guarantee_circles   |         |      x       |         |   x   |
+| path                |         |      x       |         |   x   |
+| review (queue, decide) |      |              |    x    |   x   |
+| audit               |         |              |         |   x   |
+| clear_id_numbers    |         |      x       |         |   x   |
+
+`clear_id_numbers` is not an endpoint: it decides whether a person's identity number is
+shown in clear (from the resolve output's identity vault) or masked, in every response.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Role(str, Enum):
+    SERVICE = "service"
+    INVESTIGATOR = "investigator"
+    STEWARD = "steward"
+    ADMIN = "admin"
+
+
+class Permission(str, Enum):
+    SEARCH = "search"
+    ENTITY = "entity"
+    RELATED = "related"
+    DISCIPLINE_FORWARD = "discipline_forward"
+    DISCIPLINE_REVERSE = "discipline_reverse"
+    BENEFICIAL_OWNERS = "beneficial_owners"
+    GUARANTEE_CIRCLES = "guarantee_circles"
+    PATH = "path"
+    REVIEW = "review"
+    AUDIT = "audit"
+    CLEAR_ID_NUMBERS = "clear_id_numbers"
+
+
+S, I, W, A = Role.SERVICE, Role.INVESTIGATOR, Role.STEWARD, Role.ADMIN
+P = Permission
+
+MATRIX: dict[Permission, frozenset[Role]] = {
+    P.SEARCH: frozenset({S, I, A}),
+    P.ENTITY: frozenset({S, I, W, A}),
+    P.RELATED: frozenset({I, A}),
+    P.DISCIPLINE_FORWARD: frozenset({I, A}),
+    P.DISCIPLINE_REVERSE: frozenset({S, I, A}),
+    P.BENEFICIAL_OWNERS: frozenset({S, I, A}),
+    P.GUARANTEE_CIRCLES: frozenset({I, A}),
+    P.PATH: frozenset({I, A}),
+    P.REVIEW: frozenset({W, A}),
+    P.AUDIT: frozenset({A}),
+    P.CLEAR_ID_NUMBERS: frozenset({I, A}),
+}
+
+
+def allowed(roles: frozenset[Role] | set[Role], permission: Permission) -> bool:
+    return bool(MATRIX[permission] & set(roles))
+
+
+def roles_for(permission: Permission) -> list[str]:
+    return sorted(r.value for r in MATRIX[permission])

@@ -1,0 +1,108 @@
+"""The app factory and `serve()` (what `creditgraph serve` calls).
+
+    create_app(store=None, resolved_dir=None, settings=None) -> FastAPI
+
+`store`: a graph Store (graph.store.open_store); when None, an in-memory store is opened and
+loaded from `resolved_dir`. `resolved_dir` (a resolve output) also gives the review queue and
+the identity vault. Keys: api.keys (`$CREDITGRAPH_DATA/api_keys.json`), audit trail:
+settings.audit_path, steward decisions: settings.decisions_path.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+
+from api import errors
+from api.audit import AuditMiddleware, AuditTrail
+from api.keys import KeyRing, keys_path
+from api.queries import Queries
+from api.routes import api_router
+from creditgraph.settings import Settings, get_settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+DESCRIPTION = """
+Query API over the resolved credit graph.
+
+**Keys**: send `X-API-Key: KEY` (or `Authorization: Bearer KEY`). Keys are created with
+`creditgraph apikey create NAME --role ROLE` (roles: service, investigator, steward, admin).
+**Purpose**: every data request states why in `X-Purpose`; it is written to the audit trail
+with who, when, the endpoint and its parameters (identity numbers masked).
+**Identity numbers** are masked (`210802********3018`) except for investigator and admin keys.
+The steward review page is at [/review](/review).
+"""
+
+
+def _open_memory_store(resolved_dir: Path | None, settings: Settings):
+    from graph.store import open_store
+    store = open_store(f"memory://{settings.data / 'graph.pickle'}")
+    if resolved_dir is not None:
+        store.load(Path(resolved_dir))
+    return store
+
+
+def create_app(store: Any = None, resolved_dir: Path | str | None = None,
+               settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    resolved_dir = Path(resolved_dir) if resolved_dir else None
+    owns_store = store is None
+    if owns_store:
+        store = _open_memory_store(resolved_dir, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if owns_store and hasattr(store, "close"):
+            store.close()
+
+    app = FastAPI(title="creditgraph", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.queries = Queries(store, resolved_dir, settings)
+    app.state.keyring = KeyRing(keys_path(settings))
+    app.state.audit = AuditTrail(settings.audit_path)
+
+    errors.install(app)
+    app.include_router(api_router)
+
+    @app.get("/review", include_in_schema=False)
+    def review_page() -> FileResponse:
+        return FileResponse(STATIC / "review.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    app.add_middleware(AuditMiddleware, trail=app.state.audit)
+    return app
+
+
+def build_store(resolved_dir: Path | str | None, neo4j_uri: str | None = None, load: bool | None = None,
+                settings: Settings | None = None):
+    """The store `serve` uses: Neo4j at `neo4j_uri`, else in memory ($CREDITGRAPH_DATA/graph.pickle);
+    loaded from resolved_dir when `load` (default: always for memory; for Neo4j only when
+    asked: `creditgraph load` usually did it, and a load of a big graph takes minutes)."""
+    from graph.store import open_store
+    settings = settings or get_settings()
+    store = open_store(neo4j_uri or f"memory://{settings.data / 'graph.pickle'}")
+    if load is None:
+        load = neo4j_uri is None
+    if load and resolved_dir is not None:
+        store.load(Path(resolved_dir))
+    return store
+
+
+def serve(resolved_dir: Path | str | None, neo4j_uri: str | None = None, host: str = "127.0.0.1",
+          port: int = 8000, load: bool | None = None) -> None:
+    """`creditgraph serve --from DIR [--neo4j URI] --host --port`."""
+    import uvicorn
+    store = build_store(resolved_dir, neo4j_uri, load)
+    app = create_app(store=store, resolved_dir=resolved_dir)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        store.close()

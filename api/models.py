@@ -1,0 +1,303 @@
+"""Response and request models. Masking of persons' data happens here, on serialisation.
+
+`Party` is the base of every model that names an entity: when it is a person and the caller
+may not see identity numbers in clear (api.access: clear_id_numbers), its `identifier` is
+masked (`210802********3018`), its birth date cut to the year and its phones masked.
+Review evidence is scrubbed of identity-number-shaped values the same way.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from api.masking import clear_ids_allowed, mask_number, scrub_any
+from linkage.decisions import Verdict
+
+
+class RelationType(str, Enum):
+    LEGAL_REP_OF = "LEGAL_REP_OF"
+    SHAREHOLDER_OF = "SHAREHOLDER_OF"
+    EXECUTIVE_OF = "EXECUTIVE_OF"
+    GUARANTEES = "GUARANTEES"
+    BRANCH_OF = "BRANCH_OF"
+    EMPLOYED_BY = "EMPLOYED_BY"
+    POSSIBLY_SAME_AS = "POSSIBLY_SAME_AS"
+
+
+class Kind(str, Enum):
+    PERSON = "person"
+    ENTERPRISE = "enterprise"
+
+
+class Error(BaseModel):
+    detail: Any = Field(description="what went wrong and how to fix the request")
+
+
+class Health(BaseModel):
+    status: str
+    store: str
+    entities: int | None = None
+    review_queue: int
+
+
+def _mask_phone(p: str) -> str:
+    digits = "".join(c for c in p if c.isdigit())
+    return digits[:3] + "*" * max(len(digits) - 7, 0) + digits[-4:] if len(digits) >= 8 else "*" * len(digits)
+
+
+class Party(BaseModel):
+    """An entity (enterprise or person) as named in any answer."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    entity_id: str
+    kind: str
+    name: str | None = None
+    identifier: str | None = Field(None, description=(
+        "USCC / organisation code for enterprises; a person's identity number, "
+        "masked unless the caller's role may see it in clear"))
+    identifier_type: str | None = None
+
+    def _person_masked(self) -> bool:
+        return self.kind == Kind.PERSON.value and not clear_ids_allowed()
+
+    @field_serializer("identifier")
+    def _ser_identifier(self, v: str | None) -> str | None:
+        return mask_number(v) if v and self._person_masked() else v
+
+
+class SourceRecord(BaseModel):
+    source: str
+    record_id: str
+
+
+class ListRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    record_uid: str | None = None
+    list: str
+    grade: str | None = None
+    authority: str | None = None
+    case_no: str | None = None
+    date: str | None = None
+    source: str | None = None
+    record_id: str | None = None
+
+
+class EntityDetail(Party):
+    aliases: list[str] = []
+    departments: list[str] = Field([], description="departments whose records name this entity")
+    records: list[SourceRecord] = Field([], description="source records (provenance)")
+    n_sources: int | None = None
+    addresses: list[str] = []
+    phones: list[str] = []
+    birth_date: str | None = None
+    attrs: dict[str, Any] = {}
+    list_records: list[ListRecord] = Field([], description="blacklist / red-list records")
+
+    @field_serializer("birth_date")
+    def _ser_birth(self, v: str | None) -> str | None:
+        return v[:4] if v and self._person_masked() else v
+
+    @field_serializer("phones")
+    def _ser_phones(self, v: list[str]) -> list[str]:
+        return [_mask_phone(p) for p in v] if self._person_masked() else v
+
+
+class SearchHit(Party):
+    aliases: list[str] = []
+    score: float | None = None
+    departments: list[str] = []
+
+
+class SearchResult(BaseModel):
+    query: str
+    identifier_type: str | None = None
+    hits: list[SearchHit]
+
+
+class Edge(BaseModel):
+    """A relation as stored: `from_id` is its start node (a walk may go against the arrow)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    from_id: str
+    to_id: str
+    type: str
+    ratio: float | None = None
+    role: str | None = None
+    amount: float | None = None
+
+
+class RelatedParty(Party):
+    distance: int = Field(description="hops from the queried entity")
+    path: list[Edge] = Field([], description="the shortest walk from the queried entity")
+
+
+class RelatedResult(BaseModel):
+    entity: Party
+    depth: int
+    types: list[str]
+    limit: int
+    truncated: bool = Field(description="more parties than `limit` were found")
+    parties: list[RelatedParty]
+
+
+class DisciplineHit(BaseModel):
+    """Forward: `listed` is the listed subject, `reached` a party its listing reaches.
+    Reverse: `reached` is the candidate, `listed` the holder of the record (itself, its legal
+    representative, controller or executive)."""
+
+    listed: Party
+    reached: Party
+    relation: str = Field(description="legal_rep, controller, director, ..., or self (reverse)")
+    role: str | None = Field(None, description="an executive's role text")
+    list: str
+    record_uid: str | None = None
+    authority: str | None = None
+    case_no: str | None = None
+    date: str | None = None
+    rule: str | None = None
+    basis: str | None = Field(None, description="the rule that extends the listing")
+    share: float | None = Field(None, description="a controller's ultimate share")
+    path: list[Edge] = []
+
+
+class DisciplineResult(BaseModel):
+    entity: Party
+    direction: str
+    hits: list[DisciplineHit]
+
+
+class Chain(BaseModel):
+    share: float
+    path: list[Edge]
+
+
+class Owner(Party):
+    share: float = Field(description="ultimate share: products along each chain, summed over chains")
+    chains: list[Chain] = []
+
+
+class OwnersResult(BaseModel):
+    entity: Party
+    threshold: float
+    owners: list[Owner]
+
+
+class Circle(BaseModel):
+    members: list[Party] = Field(description="in circle order, starting at the smallest id")
+    length: int
+    steps: list[Edge] = []
+    total_amount: float | None = None
+
+
+class CirclesResult(BaseModel):
+    entity_id: str | None
+    max_length: int
+    limit: int
+    circles: list[Circle]
+
+
+class Path(BaseModel):
+    length: int
+    nodes: list[Party]
+    steps: list[Edge]
+
+
+class PathResult(BaseModel):
+    from_id: str
+    to_id: str
+    max_length: int
+    found: bool
+    paths: list[Path] = Field([], description="all shortest paths (at most `limit`)")
+
+
+class Contact(BaseModel):
+    type: str
+    value: str
+    sharing: int | None = None
+
+
+class SharedContact(Party):
+    shared: int
+    weight: float | None = None
+    contacts: list[Contact] = []
+
+
+class SharedContactsResult(BaseModel):
+    entity: Party
+    max_sharing: int
+    parties: list[SharedContact]
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    left: Any = None
+    right: Any = None
+    level: str | None = None
+    weight: float | None = None
+
+
+class ReviewItem(BaseModel):
+    pair_id: str
+    kind: str
+    left_mention: str
+    right_mention: str
+    left_entity: str | None = None
+    right_entity: str | None = None
+    left: Party | None = Field(None, description="the entity the left record is in now")
+    right: Party | None = None
+    score: float | None = None
+    reason: str | None = None
+    evidence: dict[str, Evidence] = {}
+    decision: str | None = Field(None, description="latest steward verdict, if any")
+
+    @field_serializer("evidence")
+    def _ser_evidence(self, v: dict[str, Evidence]) -> dict[str, Any]:
+        out = {k: e.model_dump() for k, e in v.items()}
+        return out if clear_ids_allowed() else scrub_any(out)
+
+
+class ReviewQueue(BaseModel):
+    total: int = Field(description="pairs in the queue, decided or not")
+    pending: int = Field(description="pairs without a decision")
+    items: list[ReviewItem]
+
+
+class DecisionIn(BaseModel):
+    pair_id: str = Field(min_length=1, max_length=200, description="pair_id from the review queue")
+    verdict: Verdict
+    note: str = Field("", max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    pair_id: str
+    left: str
+    right: str
+    verdict: Verdict
+    who: str
+    note: str
+    score: float | None
+    when: str
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    when: str | None = None
+    who: str | None = None
+    roles: list[str] = []
+    method: str | None = None
+    endpoint: str | None = None
+    params: dict[str, Any] = {}
+    purpose: str | None = None
+    status: int | None = None
+    ms: float | None = None
+
+
+class AuditResult(BaseModel):
+    entries: list[AuditEntry]

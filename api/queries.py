@@ -1,0 +1,372 @@
+"""The query layer: routes call these methods, these call the store's named queries.
+
+It validates what the store cannot (identifier shapes, existence), turns store rows into the
+response models, fills persons' numbers from the identity vault only when the caller may see
+them (the models mask again on output), and reads the review queue of the resolve output.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from api import models as m
+from api.errors import BadRequest, NotFound
+from api.masking import clear_ids_allowed
+from creditgraph.privacy import id_hash, mask
+from creditgraph.settings import Settings, get_settings
+from linkage.decisions import Decision, DecisionLog, Verdict, pair_key
+from graph.store import normalise_name
+from linkage.identifiers import classify
+
+# the store's default for related_parties / shortest_path: every type but POSSIBLY_SAME_AS
+DEFAULT_TYPES = [t.value for t in m.RelationType if t is not m.RelationType.POSSIBLY_SAME_AS]
+
+
+def _kind_of(entity_id: str) -> str:
+    return "person" if str(entity_id).startswith("P-") else "enterprise"
+
+
+def _split(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v if x not in (None, "")]
+    s = str(v)
+    return [x for x in s.split("|") if x] if s else []
+
+
+def _num(v: Any) -> float | None:
+    if v is None or v == "":
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f  # NaN -> None
+
+
+def _str(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    s = str(v)
+    return s if s != "" else None
+
+
+class Vault:
+    """entity_id -> identity number in clear, from the resolve output's identity_vault.csv."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._data: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, entity_id: str) -> str | None:
+        if self._data is None:
+            with self._lock:
+                if self._data is None:
+                    data: dict[str, str] = {}
+                    if self.path and self.path.exists():
+                        with open(self.path, encoding="utf-8-sig", newline="") as f:
+                            for r in csv.DictReader(f):
+                                if r.get("entity_id") and r.get("id_number"):
+                                    data[r["entity_id"]] = r["id_number"].strip()
+                    self._data = data
+        return self._data.get(entity_id)
+
+
+class Queries:
+    def __init__(self, store: Any, resolved_dir: Path | None = None, settings: Settings | None = None):
+        self.store = store
+        self.resolved_dir = Path(resolved_dir) if resolved_dir else None
+        self.settings = settings or get_settings()
+        self.vault = Vault(self.resolved_dir / "identity_vault.csv" if self.resolved_dir else None)
+        self.decisions = DecisionLog(self.settings.decisions_path)
+        self._queue: list[dict] | None = None
+
+    # --- rows -> models ---------------------------------------------------------------------
+
+    def _q(self, name: str, **params) -> list[dict]:
+        return list(self.store.query(name, **params) or [])
+
+    def _party_fields(self, p: dict) -> dict:
+        kind = _str(p.get("kind")) or _kind_of(str(p.get("entity_id", "")))
+        ident = _str(p.get("identifier")) or _str(p.get("id_masked"))
+        if kind == "person":  # clear from the vault only for roles that may see it
+            number = self.vault.get(str(p.get("entity_id")))
+            if number:
+                ident = number if clear_ids_allowed() else mask(number)
+        return {"entity_id": str(p.get("entity_id")), "kind": kind, "name": _str(p.get("name")),
+                "identifier": ident, "identifier_type": _str(p.get("identifier_type"))}
+
+    def party(self, p: dict) -> m.Party:
+        return m.Party(**self._party_fields(p))
+
+    @staticmethod
+    def _edge(e: dict) -> m.Edge:
+        return m.Edge(from_id=str(e.get("from_id") or e.get("from") or e.get("start") or ""),
+                      to_id=str(e.get("to_id") or e.get("to") or e.get("end") or ""),
+                      type=str(e.get("type") or ""), ratio=_num(e.get("ratio")),
+                      role=_str(e.get("role")), amount=_num(e.get("amount")))
+
+    @staticmethod
+    def _list_record(r: dict) -> m.ListRecord:
+        return m.ListRecord(**{k: _str(r.get(k)) for k in
+                               ("record_uid", "grade", "authority", "case_no", "date", "source", "record_id")},
+                            list=str(r.get("list") or ""))
+
+    # --- entities ---------------------------------------------------------------------------
+
+    def _entity_row(self, entity_id: str) -> dict:
+        rows = self._q("entity_by_id", entity_id=entity_id)
+        if not rows:
+            raise NotFound(f"no entity {entity_id!r}: ids look like E-… (enterprises) or P-… (persons); "
+                           "find one with /search/name or /search/identifier")
+        return rows[0]
+
+    def entity_party(self, entity_id: str) -> m.Party:
+        return self.party(self._entity_row(entity_id))
+
+    def entity(self, entity_id: str) -> m.EntityDetail:
+        p = self._entity_row(entity_id)
+        attrs = p.get("attrs") or {}
+        if isinstance(attrs, str):
+            try:
+                attrs = json.loads(attrs) or {}
+            except ValueError:
+                attrs = {"raw": attrs}
+        records = []
+        for r in _split(p.get("records")):
+            source, _, rid = r.partition(":")
+            records.append(m.SourceRecord(source=source, record_id=rid))
+        lists = p.get("list_records") if isinstance(p.get("list_records"), list) else []
+        n_sources = _num(p.get("n_sources"))
+        return m.EntityDetail(
+            **self._party_fields(p),
+            aliases=_split(p.get("aliases")), departments=_split(p.get("departments")),
+            records=records, n_sources=int(n_sources) if n_sources is not None else None,
+            addresses=_split(p.get("addresses")), phones=_split(p.get("phones")),
+            birth_date=_str(p.get("birth_date")), attrs=attrs if isinstance(attrs, dict) else {},
+            list_records=[self._list_record(x) for x in lists if isinstance(x, dict)])
+
+    def list_records(self, entity_id: str) -> list[m.ListRecord]:
+        lists = self._entity_row(entity_id).get("list_records")
+        return [self._list_record(x) for x in lists or [] if isinstance(x, dict)]
+
+    # --- search -----------------------------------------------------------------------------
+
+    def search_name(self, q: str, kind: str | None, limit: int) -> m.SearchResult:
+        q = q.strip()
+        if not normalise_name(q):
+            raise BadRequest("q has no letters or digits: give part of a name, e.g. q=鑫达")
+        # the named query has no kind filter: over-fetch, then filter here
+        fetch = min(limit * 5, 500) if kind else limit
+        hits = [self._hit(r) for r in self._q("search_name", q=q, limit=fetch)]
+        if kind:
+            hits = [h for h in hits if h.kind == kind]
+        return m.SearchResult(query=q, hits=hits[:limit])
+
+    def _hit(self, row: dict) -> m.SearchHit:
+        p = row
+        return m.SearchHit(**self._party_fields(p), aliases=_split(p.get("aliases")),
+                           departments=_split(p.get("departments")),
+                           score=_num(row.get("score", p.get("score"))))
+
+    def search_identifier(self, value: str) -> m.SearchResult:
+        ident = classify(value)
+        if ident is None:
+            raise BadRequest("value is empty: give a USCC, organisation code, registration number "
+                             "or identity number")
+        if ident.type == "id_masked":
+            raise BadRequest("a masked identity number is not an identifier: search by name "
+                             "(/search/name) and compare the visible digits")
+        if ident.type == "unknown":
+            raise BadRequest(f"{ident.note or 'not an identifier'}: expected an 18-character USCC, "
+                             "a 9-character organisation code, a 15-character registration or tax "
+                             "number, or an 18-digit identity number")
+        if ident.type == "id18":
+            rows = self._q("entity_by_identifier", identifier=id_hash(ident.value, settings=self.settings))
+        else:
+            rows = self._q("entity_by_identifier", identifier=ident.value)
+        hits = [self._hit(r) for r in rows]
+        query = value if ident.type != "id18" else "(identity number)"
+        return m.SearchResult(query=query, identifier_type=ident.type, hits=hits)
+
+    # --- relations --------------------------------------------------------------------------
+
+    def _names(self, ids: list[str]) -> dict[str, m.Party]:
+        """Parties for entity ids (rows that only carry ids: circles, paths)."""
+        out: dict[str, m.Party] = {}
+        for eid in dict.fromkeys(ids):
+            rows = self._q("entity_by_id", entity_id=eid)
+            out[eid] = self.party(rows[0]) if rows else m.Party(entity_id=eid, kind=_kind_of(eid))
+        return out
+
+    @staticmethod
+    def _steps(steps: Any) -> list[m.Edge]:
+        return [Queries._edge(e) for e in (steps or []) if isinstance(e, dict)]
+
+    def related(self, entity_id: str, depth: int, types: list[str], limit: int) -> m.RelatedResult:
+        entity = self.entity_party(entity_id)
+        params: dict[str, Any] = {"entity_id": entity_id, "depth": depth}
+        if types:
+            params["types"] = types
+        rows = self._q("related_parties", **params)
+        parties = [m.RelatedParty(**self._party_fields(r), distance=int(_num(r.get("distance")) or 0),
+                                  path=self._steps(r.get("path")))
+                   for r in rows[: limit]]
+        return m.RelatedResult(entity=entity, depth=depth, types=types or DEFAULT_TYPES, limit=limit,
+                               truncated=len(rows) > limit, parties=parties)
+
+    def shared_contacts(self, entity_id: str, max_sharing: int, limit: int) -> m.SharedContactsResult:
+        entity = self.entity_party(entity_id)
+        rows = self._q("shared_contacts", entity_id=entity_id, max_sharing=max_sharing)
+        parties = [m.SharedContact(**self._party_fields(r), shared=int(_num(r.get("shared")) or 0),
+                                   weight=_num(r.get("weight")),
+                                   contacts=[m.Contact(type=str(c.get("type")), value=str(c.get("value")),
+                                                       sharing=c.get("sharing"))
+                                             for c in r.get("contacts") or [] if isinstance(c, dict)])
+                   for r in rows[:limit]]
+        return m.SharedContactsResult(entity=entity, max_sharing=max_sharing, parties=parties)
+
+    def discipline(self, entity_id: str, direction: str) -> m.DisciplineResult:
+        entity = self.entity_party(entity_id)
+        hits = []
+        if direction == "forward":
+            for r in self._q("joint_discipline_forward", entity_id=entity_id):
+                listed = {"entity_id": r.get("subject_id"), "name": r.get("subject_name"),
+                          "kind": r.get("subject_kind")}
+                reached = {"entity_id": r.get("target_id"), "name": r.get("target_name"),
+                           "kind": r.get("target_kind")}
+                hits.append(m.DisciplineHit(
+                    listed=self.party(listed), reached=self.party(reached),
+                    relation=str(r.get("role") or ""), list=str(r.get("list") or ""),
+                    record_uid=_str(r.get("record_uid")), rule=_str(r.get("rule")),
+                    basis=_str(r.get("basis")), share=_num(r.get("share")),
+                    path=self._steps(r.get("path"))))
+        else:
+            for r in self._q("joint_discipline_reverse", entity_id=entity_id):
+                holder = {"entity_id": r.get("holder_id"), "name": r.get("holder_name"),
+                          "kind": r.get("holder_kind")}
+                hits.append(m.DisciplineHit(
+                    listed=self.party(holder), reached=entity,
+                    relation=str(r.get("relation") or ""), role=_str(r.get("role")),
+                    list=str(r.get("list") or ""), record_uid=_str(r.get("record_uid")),
+                    authority=_str(r.get("authority")), case_no=_str(r.get("case_no")),
+                    date=_str(r.get("date")), share=_num(r.get("share")),
+                    path=self._steps(r.get("path"))))
+        return m.DisciplineResult(entity=entity, direction=direction, hits=hits)
+
+    def beneficial_owners(self, entity_id: str, threshold: float) -> m.OwnersResult:
+        entity = self.entity_party(entity_id)
+        owners = []
+        for r in self._q("beneficial_owners", entity_id=entity_id, threshold=threshold):
+            p = {"entity_id": r.get("person_id"), "name": r.get("name"), "kind": "person"}
+            chains = [m.Chain(share=_num(c.get("share")) or 0.0, path=self._steps(c.get("path")))
+                      for c in r.get("chains") or [] if isinstance(c, dict)]
+            owners.append(m.Owner(**self._party_fields(p), share=_num(r.get("share")) or 0.0,
+                                  chains=chains))
+        return m.OwnersResult(entity=entity, threshold=threshold, owners=owners)
+
+    def guarantee_circles(self, entity_id: str | None, max_length: int, limit: int) -> m.CirclesResult:
+        if entity_id:
+            self._entity_row(entity_id)
+        rows = self._q("guarantee_circles", entity_id=entity_id, max_len=max_length)[:limit]
+        names = self._names([str(x) for r in rows for x in r.get("circle") or []])
+        circles = []
+        for r in rows:
+            steps = self._steps(r.get("steps"))
+            amounts = [e.amount for e in steps if e.amount is not None]
+            circles.append(m.Circle(members=[names[str(x)] for x in r.get("circle") or []],
+                                    length=int(_num(r.get("length")) or len(r.get("circle") or [])),
+                                    steps=steps, total_amount=sum(amounts) if amounts else None))
+        return m.CirclesResult(entity_id=entity_id, max_length=max_length, limit=limit, circles=circles)
+
+    def path(self, from_id: str, to_id: str, max_length: int, types: list[str], limit: int) -> m.PathResult:
+        start = self.entity_party(from_id)
+        if from_id == to_id:  # the empty path
+            return m.PathResult(from_id=from_id, to_id=to_id, max_length=max_length, found=True,
+                                paths=[m.Path(length=0, nodes=[start], steps=[])])
+        self._entity_row(to_id)
+        params: dict[str, Any] = {"from_id": from_id, "to_id": to_id, "max_len": max_length,
+                                  "limit": limit}
+        if types:
+            params["types"] = types
+        rows = self._q("shortest_path", **params)
+        names = self._names([str(x) for r in rows for x in r.get("nodes") or []])
+        paths = [m.Path(length=int(_num(r.get("length")) or 0),
+                        nodes=[names[str(x)] for x in r.get("nodes") or []],
+                        steps=self._steps(r.get("path"))) for r in rows]
+        return m.PathResult(from_id=from_id, to_id=to_id, max_length=max_length, found=bool(paths),
+                            paths=paths)
+
+    # --- review -----------------------------------------------------------------------------
+
+    def _queue_rows(self) -> list[dict]:
+        if self._queue is None:
+            path = self.resolved_dir / "review_queue.csv" if self.resolved_dir else None
+            rows: list[dict] = []
+            if path and path.exists():
+                with open(path, encoding="utf-8-sig", newline="") as f:
+                    rows = [r for r in csv.DictReader(f) if r.get("pair_id")]
+            self._queue = rows
+        return self._queue
+
+    def queue_size(self) -> int:
+        return len(self._queue_rows())
+
+    def _item(self, r: dict, verdict: str | None) -> m.ReviewItem:
+        try:
+            ev = json.loads(r.get("evidence") or "{}")
+        except ValueError:
+            ev = {}
+        evidence = {str(k): (m.Evidence(**v) if isinstance(v, dict) else m.Evidence(left=v))
+                    for k, v in (ev.items() if isinstance(ev, dict) else [])}
+        return m.ReviewItem(
+            pair_id=r["pair_id"], kind=r.get("kind") or "", left_mention=r.get("left_mention") or "",
+            right_mention=r.get("right_mention") or "", left_entity=_str(r.get("left_entity")),
+            right_entity=_str(r.get("right_entity")), score=_num(r.get("score")),
+            reason=_str(r.get("reason")), evidence=evidence, decision=verdict,
+            left=self._maybe_party(r.get("left_entity")), right=self._maybe_party(r.get("right_entity")))
+
+    def _maybe_party(self, entity_id: str | None) -> m.Party | None:
+        if not entity_id:
+            return None
+        rows = self._q("entity_by_id", entity_id=entity_id)
+        return self.party(rows[0]) if rows else None
+
+    def review_queue(self, include_decided: bool, limit: int, offset: int) -> m.ReviewQueue:
+        latest = self.decisions.latest()
+        rows = self._queue_rows()
+        decided = {r["pair_id"]: latest.get(pair_key(r.get("left_mention", ""), r.get("right_mention", "")))
+                   for r in rows}
+        pending = [r for r in rows if decided[r["pair_id"]] is None]
+        shown = rows if include_decided else pending
+        items = [self._item(r, decided[r["pair_id"]].verdict.value if decided[r["pair_id"]] else None)
+                 for r in shown[offset: offset + limit]]
+        return m.ReviewQueue(total=len(rows), pending=len(pending), items=items)
+
+    def decide(self, pair_id: str, verdict: Verdict, note: str, who: str) -> m.DecisionOut:
+        row = next((r for r in self._queue_rows() if r["pair_id"] == pair_id), None)
+        if row is None:
+            raise NotFound(f"no pair {pair_id!r} in the review queue: take pair_id from GET /review/queue")
+        d = Decision(left=row["left_mention"], right=row["right_mention"], verdict=Verdict(verdict),
+                     who=who, note=note.strip(), score=_num(row.get("score")))
+        self.decisions.append(d)
+        return m.DecisionOut(pair_id=pair_id, left=d.left, right=d.right, verdict=d.verdict,
+                             who=d.who, note=d.note, score=d.score, when=d.when)
+
+
+def entity_count(store: Any) -> int | None:
+    for attr in ("count_entities", "entity_count"):
+        fn = getattr(store, attr, None)
+        if callable(fn):
+            try:
+                return int(fn())
+            except Exception:
+                return None
+    return None

@@ -1,0 +1,27 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from api.access import Permission
+from api.deps import QueriesDep, allow
+from api.keys import Principal
+from api.models import DecisionIn, DecisionOut, ReviewQueue
+from api.routes._common import ERRORS
+
+router = APIRouter(prefix="/review", tags=["review"], responses=ERRORS)
+
+
+@router.get("/queue", response_model=ReviewQueue, dependencies=[allow(Permission.REVIEW)],
+            summary="Pairs the linkage could not decide; decided pairs hidden unless asked")
+def queue(queries: QueriesDep, include_decided: bool = False,
+          limit: Annotated[int, Query(ge=1, le=200)] = 50,
+          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ReviewQueue:
+    return queries.review_queue(include_decided, limit, offset)
+
+
+@router.post("/decisions", response_model=DecisionOut, status_code=status.HTTP_201_CREATED,
+             summary="Record a steward's verdict (same / different / unsure) in the decision log")
+def decide(body: DecisionIn, request: Request, queries: QueriesDep,
+           principal: Annotated[Principal, allow(Permission.REVIEW)]) -> DecisionOut:
+    request.state.audit_params = {"pair_id": body.pair_id, "verdict": body.verdict.value}
+    return queries.decide(body.pair_id, body.verdict, body.note, principal.name)

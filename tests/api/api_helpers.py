@@ -1,0 +1,52 @@
+"""Factories for the API tests: a resolve output with hashes under the test key, keys per role."""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from api.keys import create_key
+from creditgraph.privacy import id_hash
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "resolved_small"
+TEST_ID_KEY = "test-id-key-for-api-tests"
+ROLES = ("service", "investigator", "steward", "admin")
+PURPOSE = {"X-Purpose": "unit test: api suite"}
+
+
+def resolved_copy(dest: Path) -> Path:
+    """resolved_small, with persons' id_hash recomputed by creditgraph.privacy.id_hash under the
+    test key (so identifier search by a clear number finds them)."""
+    shutil.copytree(FIXTURE, dest)
+    vault = {}
+    with open(dest / "identity_vault.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            vault[r["entity_id"]] = r["id_number"]
+    with open(dest / "entities.csv", encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        fields, rows = reader.fieldnames, list(reader)
+    for r in rows:
+        if r["entity_id"] in vault:
+            r["id_hash"] = id_hash(vault[r["entity_id"]], TEST_ID_KEY.encode())
+    with open(dest / "entities.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    return dest
+
+
+def vault_numbers(resolved: Path) -> dict[str, str]:
+    with open(resolved / "identity_vault.csv", encoding="utf-8", newline="") as f:
+        return {r["entity_id"]: r["id_number"] for r in csv.DictReader(f)}
+
+
+def make_keys(path: Path) -> dict[str, str]:
+    keys = {role: create_key(f"test-{role}", [role], path) for role in ROLES}
+    return keys
+
+
+def hdr(key: str | None, purpose: bool = True) -> dict[str, str]:
+    h = dict(PURPOSE) if purpose else {}
+    if key:
+        h["X-API-Key"] = key
+    return h

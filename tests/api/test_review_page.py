@@ -1,0 +1,99 @@
+"""End to end: the steward page in Debian's chromium (Playwright) against a live server."""
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api_helpers import TEST_ID_KEY, make_keys, resolved_copy
+from creditgraph.settings import Settings
+from linkage.decisions import DecisionLog, Verdict
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium")]
+SCREENSHOT = Path("/tmp/creditgraph_review_page.png")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    from graph.store import open_store
+    root = tmp_path_factory.mktemp("e2e")
+    resolved = resolved_copy(root / "resolved_small")
+    settings = Settings(data=root / "data", id_key=TEST_ID_KEY)
+    keys = make_keys(settings.data / "api_keys.json")
+    store = open_store(f"memory://{root / 'graph.pickle'}")
+    store.load(resolved)
+    app = create_app(store=store, resolved_dir=resolved, settings=settings)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", keys, settings
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_steward_decides_a_pair(live):
+    from playwright.sync_api import expect, sync_playwright
+    base, keys, settings = live
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(base + "/review")
+            page.fill("#key", keys["steward"])
+            page.click("#load")
+            pair = page.locator('section.pair[data-pair-id="rq-0001"]')
+            expect(pair).to_be_visible()
+            row = pair.locator("tr.evidence", has_text="name")
+            expect(row).to_contain_text("营口市鑫达贸易有限公司")
+            expect(row).to_contain_text("营口市鑫达贸易公司")
+            expect(row).to_contain_text("close")
+            expect(pair.locator(".sv")).to_have_text("0.78")
+            expect(page.locator("#count")).to_have_text("2 pending of 2")
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+            pair.locator(".note").fill("same USCC body; court record drops 有限")
+            pair.locator("button.same").click()
+            expect(page.locator("#status")).to_contain_text("Recorded same for rq-0001")
+            expect(page.locator('section.pair[data-pair-id="rq-0001"]')).to_have_count(0)
+            expect(page.locator('section.pair[data-pair-id="rq-0002"]')).to_have_count(1)
+            page.screenshot(path=str(SCREENSHOT.with_name("creditgraph_review_page_after.png")), full_page=True)
+
+            # reloading keeps it out: decided pairs are hidden by the API
+            page.click("#load")
+            expect(page.locator('section.pair[data-pair-id="rq-0002"]')).to_have_count(1)
+            expect(page.locator('section.pair[data-pair-id="rq-0001"]')).to_have_count(0)
+        finally:
+            browser.close()
+    latest = DecisionLog(settings.decisions_path).latest()
+    d = latest[("court_dishonest:0099:subject", "market_registry:0001:subject")]
+    assert d.verdict is Verdict.SAME and d.who == "test-steward"
+    assert d.note == "same USCC body; court record drops 有限" and d.score == 0.78
+
+
+def test_wrong_key_shows_message(live):
+    from playwright.sync_api import expect, sync_playwright
+    base, _, _ = live
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(base + "/review")
+            page.fill("#key", "cg_wrong")
+            page.click("#load")
+            expect(page.locator("#status")).to_contain_text("401")
+        finally:
+            browser.close()
