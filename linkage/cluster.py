@@ -41,11 +41,13 @@ class ClusterResult:
     accepted: np.ndarray        # bool per pair: merged on this edge (or already together)
     ambiguous: np.ndarray       # bool per pair: demoted to review for ambiguity
     blocked: np.ndarray         # bool per pair: a match refused by cannot-link
+    outweighed: np.ndarray      # bool per pair: lost clearly to a better, incompatible match
 
 
 def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, threshold: float,
             hard_ids: list[frozenset], cannot: set[tuple[int, int]] = frozenset(),
-            must: list[tuple[int, int]] = (), strong: float = 0.999) -> ClusterResult:
+            must: list[tuple[int, int]] = (), strong: float = 0.999,
+            log_odds: np.ndarray | None = None, margin: float = 2.0) -> ClusterResult:
     """Cluster n records given scored pairs (left, right, prob) and constraints.
 
     hard_ids[i] is the set of identifiers record i carries that two different entities can never
@@ -62,12 +64,13 @@ def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, thres
         _merge(uf, members, ids, banned, a, b)
     accepted = np.zeros(len(prob), bool)
     blocked = np.zeros(len(prob), bool)
-    ambiguous = _ambiguous(left, right, prob, threshold, hard_ids)
+    log_odds = np.log2(prob / np.maximum(1 - prob, 1e-300)) if log_odds is None else log_odds
+    ambiguous, outweighed = _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin)
     match_pairs = _match_counter(left, right, prob, threshold)
     for k in np.argsort(-prob, kind="stable"):
         if prob[k] < threshold:
             break
-        if ambiguous[k]:
+        if ambiguous[k] or outweighed[k]:
             continue
         a, b = uf.find(left[k]), uf.find(right[k])
         if a == b:
@@ -82,7 +85,7 @@ def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, thres
         _merge(uf, members, ids, banned, a, b)
         accepted[k] = True
     labels = np.array([uf.find(i) for i in range(n)])
-    return ClusterResult(labels, accepted, ambiguous, blocked)
+    return ClusterResult(labels, accepted, ambiguous, blocked, outweighed)
 
 
 def _merge(uf, members, ids, banned, a, b):
@@ -125,9 +128,12 @@ def _well_supported(ma: set, mb: set, partners) -> bool:
     return scored > 0 and matched * 2 >= scored
 
 
-def _ambiguous(left, right, prob, threshold, hard_ids) -> np.ndarray:
-    """Flag matches of a record without a hard id to two records with different hard ids."""
-    out = np.zeros(len(prob), bool)
+def _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin) -> tuple[np.ndarray, np.ndarray]:
+    """A record without a hard id that matches records with different hard ids: the best match
+    stands when it beats every incompatible one by `margin` bits of evidence (the others are
+    outweighed); otherwise all of them go to review as ambiguous."""
+    ambiguous = np.zeros(len(prob), bool)
+    outweighed = np.zeros(len(prob), bool)
     strong_to = defaultdict(list)
     for k in np.nonzero(prob >= threshold)[0]:
         a, b = int(left[k]), int(right[k])
@@ -136,7 +142,16 @@ def _ambiguous(left, right, prob, threshold, hard_ids) -> np.ndarray:
         elif not hard_ids[b] and hard_ids[a]:
             strong_to[b].append(k)
     for rec, edges in strong_to.items():
-        others = [hard_ids[int(right[k]) if int(left[k]) == rec else int(left[k])] for k in edges]
-        if len(edges) > 1 and any(_conflict(set(x), set(y)) for x in others for y in others):
-            out[edges] = True
-    return out
+        if len(edges) < 2:
+            continue
+        edges = sorted(edges, key=lambda k: -log_odds[k])
+        other = lambda k: hard_ids[int(right[k]) if int(left[k]) == rec else int(left[k])]
+        best = other(edges[0])
+        rivals = [k for k in edges[1:] if _conflict(set(best), set(other(k)))]
+        if not rivals:
+            continue
+        if log_odds[edges[0]] - log_odds[rivals[0]] >= margin:
+            outweighed[rivals] = True
+        else:
+            ambiguous[[edges[0], *rivals]] = True
+    return ambiguous, outweighed

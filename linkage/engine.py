@@ -67,9 +67,10 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
     levels = compare_pairs(model, records.values, cands.left, cands.right)
     prob = model.probability(levels)
     result = cluster(len(records), cands.left, cands.right, prob, model.match_threshold,
-                     records.hard_ids, set(cannot), list(must))
+                     records.hard_ids, set(cannot), list(must), log_odds=model.log_odds(levels))
     status = np.where(result.accepted, "match", np.where(prob >= model.review_threshold, "uncertain", "no_match"))
     status = np.where(result.ambiguous, "ambiguous", np.where(result.blocked, "conflict", status))
+    status = np.where(result.outweighed, "outweighed", status)
     pairs = pd.DataFrame({"left": cands.left, "right": cands.right, "prob": prob, "status": status})
     stats = {"records": len(records), "pairs": len(pairs), "em": em,
              "skipped_blocks": len(cands.skipped_blocks),

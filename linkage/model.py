@@ -40,11 +40,15 @@ class MatchModel:
     em_iterations: int = 25
     require_any: dict = field(default_factory=dict)  # {field: [levels]}: else never a match
 
+    @staticmethod
+    def path_of(name_or_path: str | Path) -> Path:
+        """A model by name (linkage/models/NAME.yaml) or by path."""
+        path = Path(name_or_path)
+        return MODELS_DIR / f"{name_or_path}.yaml" if not path.suffix else path
+
     @classmethod
     def load(cls, name_or_path: str | Path) -> "MatchModel":
-        path = Path(name_or_path)
-        if not path.suffix:
-            path = MODELS_DIR / f"{name_or_path}.yaml"
+        path = cls.path_of(name_or_path)
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         fields = [FieldModel(f["name"], f["compare"], f["levels"], np.array(f["m"], float),
                              np.array(f["u"], float), f.get("options", {})) for f in spec["fields"]]
@@ -64,11 +68,13 @@ class MatchModel:
             total[present] += f.weights()[col[present]]
         return total
 
+    def log_odds(self, levels: np.ndarray) -> np.ndarray:
+        """Posterior log2 odds of a match; -inf where the hard rule forbids one."""
+        score = self.log2_bayes(levels) + np.log2(self.prior / (1 - self.prior))
+        return np.where(self._allowed(levels), score, -np.inf)
+
     def probability(self, levels: np.ndarray) -> np.ndarray:
-        prior_odds = np.log2(self.prior / (1 - self.prior))
-        score = np.clip(self.log2_bayes(levels) + prior_odds, -60, 60)
-        p = 1 / (1 + np.exp2(-score))
-        return np.where(self._allowed(levels), p, 0.0)
+        return 1 / (1 + np.exp2(-np.clip(self.log_odds(levels), -60, 60)))
 
     def _allowed(self, levels: np.ndarray) -> np.ndarray:
         """Hard rule: some evidence must come from these fields (persons: never a name alone)."""

@@ -69,7 +69,7 @@ def personnel_rows(w: World, g: Garbler) -> Iterator[Row]:
     for f in w.firms:
         for ix, role, rel in f.execs:
             p = w.persons[ix]
-            values = [g.firm_name(f), g.firm_id(f), g.person_name(p), g.person_id(p), role]
+            values = [g.firm_name(f), g.firm_id(f), g.person_name(p), g.person_id(p, keyed=True), role]
             yield Row(values, [("subject", f.eid), ("executive", p.pid)], [rel])
 
 
@@ -90,7 +90,10 @@ def tax_rows(w: World, g: Garbler) -> Iterator[Row]:
         rep, fin = w.persons[f.legal_rep], w.persons[f.finance] if f.finance >= 0 else None
         rep_name = "" if g.hit(g.r.id_missing, "name_missing") else g.person_name(rep)
         fin_name = "" if fin is None or g.hit(g.r.id_missing, "name_missing") else g.person_name(fin)
-        values = [taxno, g.firm_name(f), rep_name, fin_name, grade, str(year), "是" if major else "否"]
+        # Tax registration files the finance officer with an identity number (the form asks for it);
+        # the legal representative only by name, to be linked through the firm.
+        fin_id = g.person_id(fin) if fin_name else ""
+        values = [taxno, g.firm_name(f), rep_name, fin_name, fin_id, grade, str(year), "是" if major else "否"]
         parties, rels = [("subject", f.eid)], []
         if rep_name:
             parties.append(("legal_rep", rep.pid))
@@ -145,7 +148,7 @@ def social_unit_rows(w: World, g: Garbler) -> Iterator[Row]:
 def social_insured_rows(w: World, g: Garbler) -> Iterator[Row]:
     for ix, fx, rel in w.employment:
         p, f = w.persons[ix], w.firms[fx]
-        values = [g.person_name(p), g.person_id(p, ric15_rate=g.r.ric15 * 4), g.firm_name(f),
+        values = [g.person_name(p), g.person_id(p, ric15_rate=g.r.ric15 * 4, keyed=True), g.firm_name(f),
                   g.firm_id(f, g.r.social_org_code)]
         yield Row(values, [("subject", p.pid), ("employer", f.eid)], [rel])
 
@@ -187,7 +190,7 @@ EXPORTS = (
            ("分支机构名称", "分支机构统一社会信用代码", "隶属企业名称", "隶属企业统一社会信用代码"),
            branch_rows, name_col="分支机构名称"),
     Export("tax", "tax.csv", "gb18030", "SW",
-           ("纳税人识别号", "纳税人名称", "法定代表人姓名", "财务负责人姓名", "信用等级", "评价年度",
+           ("纳税人识别号", "纳税人名称", "法定代表人姓名", "财务负责人姓名", "财务负责人证件号码", "信用等级", "评价年度",
             "是否重大税收违法"), tax_rows, name_col="纳税人名称"),
     Export("court_dishonest", "court_dishonest.csv", "utf-8", "FY",
            ("被执行人名称", "被执行人类型", "证件号码", "法定代表人或负责人姓名", "执行法院", "案号", "发布日期"),

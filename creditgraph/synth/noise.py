@@ -133,9 +133,9 @@ class Garbler:
             value = f.regno
         return self._garble_id(value)
 
-    def person_id(self, p: Person, ric15_rate: float | None = None) -> str:
+    def person_id(self, p: Person, ric15_rate: float | None = None, keyed: bool = False) -> str:
         r = self.r
-        if self.hit(r.id_missing, "id_missing"):
+        if self.hit(r.id_missing_keyed if keyed else r.id_missing, "id_missing"):
             return ""
         value = p.id18
         if p.born.year < 2000 and self.hit(r.ric15 if ric15_rate is None else ric15_rate, "ric15"):
