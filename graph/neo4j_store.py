@@ -133,6 +133,8 @@ class Neo4jStore(BaseStore):
         c = self._autocommit("retire_nodes", labels=GRAPH_LABELS, run_id=run_id)
         report.nodes_retired += c.nodes_deleted
         report.relations_retired += c.relationships_deleted
+        self.driver.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()",
+                                  database_=self.database)
         self._run("load_complete", run_id=run_id,
                   loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         timings["retire"] = time.perf_counter() - t
