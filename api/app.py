@@ -96,6 +96,16 @@ def build_store(resolved_dir: Path | str | None, neo4j_uri: str | None = None, l
     return store
 
 
+def app_from_env() -> FastAPI:
+    """App factory for `uvicorn --factory api.app:app_from_env` (several workers): the resolve
+    output from CREDITGRAPH_RESOLVED_DIR, the store from NEO4J_URI (not reloaded) or in memory
+    (loaded from the resolve output)."""
+    import os
+    resolved_dir = os.environ.get("CREDITGRAPH_RESOLVED_DIR") or None
+    store = build_store(resolved_dir, os.environ.get("NEO4J_URI") or None)
+    return create_app(store=store, resolved_dir=resolved_dir)
+
+
 def serve(resolved_dir: Path | str | None, neo4j_uri: str | None = None, host: str = "127.0.0.1",
           port: int = 8000, load: bool | None = None) -> None:
     """`creditgraph serve --from DIR [--neo4j URI] --host --port`."""
