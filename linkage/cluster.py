@@ -47,14 +47,21 @@ class ClusterResult:
 def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, threshold: float,
             hard_ids: list[frozenset], cannot: set[tuple[int, int]] = frozenset(),
             must: list[tuple[int, int]] = (), strong: float = 0.999,
-            log_odds: np.ndarray | None = None, margin: float = 2.0) -> ClusterResult:
+            log_odds: np.ndarray | None = None, margin: float = 2.0,
+            one_per_group: np.ndarray | None = None) -> ClusterResult:
     """Cluster n records given scored pairs (left, right, prob) and constraints.
 
     hard_ids[i] is the set of identifiers record i carries that two different entities can never
     share (valid USCC/organisation code, identity number). cannot holds record pairs (i<j).
+    one_per_group (linking deduplicated lists) allows a cluster one record from each group.
     """
     uf = UnionFind(n)
     ids = {i: set(h) for i, h in enumerate(hard_ids) if h}
+    if one_per_group is not None:  # a record's group is a hard id that no other record may bring
+        ids = {i: ids.get(i, set()) | {f"record:{i}"} for i in range(n)}
+        groups = {i: {int(one_per_group[i])} for i in range(n)}
+    else:
+        groups = None
     banned = defaultdict(set)
     for a, b in cannot:
         banned[a].add(b)
@@ -76,13 +83,17 @@ def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, thres
         if a == b:
             accepted[k] = True
             continue
-        if _conflict(ids.get(a), ids.get(b)) or _banned(members[a], members[b], banned):
+        if (groups is None and _conflict(ids.get(a), ids.get(b))) or _banned(members[a], members[b], banned) \
+                or (groups is not None and groups[a] & groups[b]):
             blocked[k] = True
             continue
         if prob[k] < strong and min(len(members[a]), len(members[b])) > 1 \
                 and not _well_supported(members[a], members[b], match_pairs):
             continue
         _merge(uf, members, ids, banned, a, b)
+        if groups is not None:
+            root = uf.find(a)
+            groups[root] = groups.pop(b if root == a else a) | groups[a if root == a else b]
         accepted[k] = True
     labels = np.array([uf.find(i) for i in range(n)])
     return ClusterResult(labels, accepted, ambiguous, blocked, outweighed)

@@ -51,7 +51,7 @@ class Training:
 
 
 def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int = 200,
-         training: Training | None = None, seed: int = 0) -> LinkResult:
+         training: Training | None = None, seed: int = 0, one_to_one: bool = False) -> LinkResult:
     """Score and cluster records. u always comes from random pairs; m from `training` when
     given (identifier-confirmed pairs), else from EM on the candidate pairs."""
     cands = candidate_pairs(records.keys, max_block=max_block, groups=records.groups)
@@ -65,9 +65,12 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
         em = {**model.fit_em(compare_pairs(model, records.values, cands.left, cands.right), fix_u=True),
               "u_from": "random pairs"}
     levels = compare_pairs(model, records.values, cands.left, cands.right)
+    if model.prior_from == "em":
+        em["prior"] = model.fit_prior(levels, _total_pairs(records))
     prob = model.probability(levels)
     result = cluster(len(records), cands.left, cands.right, prob, model.match_threshold,
-                     records.hard_ids, set(cannot), list(must), log_odds=model.log_odds(levels))
+                     records.hard_ids, set(cannot), list(must), log_odds=model.log_odds(levels),
+                     one_per_group=records.groups if one_to_one else None)
     status = np.where(result.accepted, "match", np.where(prob >= model.review_threshold, "uncertain", "no_match"))
     status = np.where(result.ambiguous, "ambiguous", np.where(result.blocked, "conflict", status))
     status = np.where(result.outweighed, "outweighed", status)
@@ -77,6 +80,13 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
              "largest_skipped": sorted(cands.skipped_blocks.items(), key=lambda kv: -kv[1])[:5],
              "status": pairs["status"].value_counts().to_dict()}
     return LinkResult(result.labels, pairs, levels, model, stats)
+
+
+def _total_pairs(records: Records) -> float:
+    if records.groups is None:
+        return len(records) * (len(records) - 1) / 2
+    sizes = np.bincount(records.groups).astype(float)
+    return (sizes.sum() ** 2 - (sizes ** 2).sum()) / 2
 
 
 def _random_levels(model: MatchModel, records: Records, seed: int, n: int = 20000) -> np.ndarray:

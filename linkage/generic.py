@@ -38,7 +38,7 @@ def _clean(value) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip().lower()
 
 
-def generic_records(mentions: pd.DataFrame, spec: dict) -> Records:
+def generic_records(mentions: pd.DataFrame, spec: dict, mode: str | None = None) -> Records:
     columns = {f["name"]: field_values(mentions, f.get("source", f["name"])) for f in spec["fields"]}
     values = {name: [(v,) if v else () for v in col] for name, col in columns.items()}
     keys = [[] for _ in range(len(mentions))]
@@ -48,15 +48,16 @@ def generic_records(mentions: pd.DataFrame, spec: dict) -> Records:
         for i, combo in enumerate(zip(*parts)):
             if all(combo):
                 keys[i].append(f"{label}:{'|'.join(combo)}")
-    groups = pd.factorize(mentions["source"])[0] if spec.get("mode") == "link" else None
+    groups = pd.factorize(mentions["source"])[0] if (mode or spec.get("mode")) == "link" else None
     return Records(values, keys, [frozenset()] * len(mentions), mentions["mention_id"].tolist(), groups)
 
 
-def link_generic(mentions: pd.DataFrame, model: str) -> tuple[pd.DataFrame, LinkResult]:
+def link_generic(mentions: pd.DataFrame, model: str, mode: str | None = None) -> tuple[pd.DataFrame, LinkResult]:
     """Entity per mention (its least mention id in the cluster) and the link result."""
     spec = load_spec(model)
-    records = generic_records(mentions, spec)
-    result = link(MatchModel.load(model), records, max_block=spec.get("max_block", 200))
+    records = generic_records(mentions, spec, mode)
+    result = link(MatchModel.load(model), records, max_block=spec.get("max_block", 200),
+                  one_to_one=records.groups is not None and spec.get("one_to_one", False))
     first = pd.Series(records.rep).groupby(result.labels).transform("min")
     out = mentions[["source", "record_id", "role", "mention_id", "name"]].assign(
         entity_id=first.to_numpy(), kind="record")

@@ -39,6 +39,8 @@ class MatchModel:
     review_threshold: float    # between the two: review queue; below: no match
     em_iterations: int = 25
     require_any: dict = field(default_factory=dict)  # {field: [levels]}: else never a match
+    prior_from: str = "fixed"  # "fixed": `prior` is the share of matches among candidate pairs;
+                               # "em": the global prior, fitted (see fit_prior)
 
     @staticmethod
     def path_of(name_or_path: str | Path) -> Path:
@@ -56,7 +58,8 @@ class MatchModel:
             if not (len(f.levels) == len(f.m) == len(f.u)):
                 raise ValueError(f"{path}: field {f.name}: levels, m and u must have the same length")
         return cls(spec["name"], fields, spec["prior"], spec["thresholds"]["match"],
-                   spec["thresholds"]["review"], spec.get("em_iterations", 25), spec.get("require_any", {}))
+                   spec["thresholds"]["review"], spec.get("em_iterations", 25), spec.get("require_any", {}),
+                   spec.get("prior_from", "fixed"))
 
     # -- scoring ---------------------------------------------------------------------------
     def log2_bayes(self, levels: np.ndarray) -> np.ndarray:
@@ -105,6 +108,20 @@ class MatchModel:
             present = col[col != MISSING]
             if f.name not in skip and len(present) >= 100:
                 f.m = _posterior(np.bincount(present, minlength=len(f.levels)), f.m)
+
+    def fit_prior(self, levels: np.ndarray, total_pairs: float, iterations: int = 30) -> dict:
+        """The prior as Splink has it: the chance that two random records match.
+
+        EM on the prior alone (m and u fixed) gives the share of matches among candidate pairs;
+        times the number of candidates over all possible pairs, that is the global prior, which
+        goes with u from random pairs (both are about all pairs, blocking only filters)."""
+        share = 0.5
+        for _ in range(iterations):
+            self.prior = share
+            share = float(np.clip(self.probability(levels).mean(), 1e-9, 0.999)) if len(levels) else 0.0
+        matches = share * len(levels)
+        self.prior = float(np.clip(matches / max(total_pairs, 1.0), 1e-12, 0.5))
+        return {"matches_estimated": round(matches, 1), "prior": self.prior}
 
     def fit_em(self, levels: np.ndarray, fix_u: bool = False) -> dict:
         """Expectation-maximisation of m, u and the prior on the candidate pairs."""
