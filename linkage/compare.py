@@ -14,14 +14,20 @@ from rapidfuzz.distance import Hamming, JaroWinkler
 from linkage.model import MISSING
 
 
+def _share(a: tuple, b: tuple) -> bool:
+    if len(a) == 1 and len(b) == 1:  # the common case, without building sets
+        return a[0] == b[0]
+    return not set(a).isdisjoint(b)
+
+
 def exact(a: tuple, b: tuple, options: dict) -> int:
     """agree / disagree."""
-    return 0 if set(a) & set(b) else 1
+    return 0 if _share(a, b) else 1
 
 
 def jaro_levels(a: tuple, b: tuple, options: dict) -> int:
     """exact / one level per Jaro-Winkler threshold in options['thresholds'] / different."""
-    if set(a) & set(b):
+    if _share(a, b):
         return 0
     best = max(JaroWinkler.normalized_similarity(x, y) for x in a for y in b)
     for level, threshold in enumerate(options.get("thresholds", [0.9]), 1):
@@ -32,7 +38,7 @@ def jaro_levels(a: tuple, b: tuple, options: dict) -> int:
 
 def near(a: tuple, b: tuple, options: dict) -> int:
     """exact / within options['distance'] substitutions (typo, same length) / different."""
-    if set(a) & set(b):
+    if _share(a, b):
         return 0
     limit = options.get("distance", 1)
     close = any(len(x) == len(y) and Hamming.distance(x, y) <= limit for x in a for y in b)
@@ -41,7 +47,7 @@ def near(a: tuple, b: tuple, options: dict) -> int:
 
 def date_levels(a: tuple, b: tuple, options: dict) -> int:
     """exact / one digit off or day and month swapped / different (ISO or compact dates)."""
-    if set(a) & set(b):
+    if _share(a, b):
         return 0
     for x in a:
         for y in b:
@@ -106,7 +112,7 @@ def _masked_ok(x: str, y: str) -> bool:
 def context(a: tuple, b: tuple, options: dict) -> int:
     """Values are 'entity_id|relation' strings: the same role at the same firm / the same firm /
     different firms. Relational evidence for records that lack identifiers."""
-    if set(a) & set(b):
+    if _share(a, b):
         return 0
     if {x.split("|")[0] for x in a} & {y.split("|")[0] for y in b}:
         return 1

@@ -176,17 +176,33 @@ def _group_by_hard_ids(hard: list[set]) -> np.ndarray:
     return record_of
 
 
+MULTI_VALUED = {"identifier", "id", "context"}  # mention values that are tuples of values
+
+
 def _collect(n: int, record_of: np.ndarray, columns: dict[str, pd.Series]) -> dict[str, list[tuple]]:
-    """Per record and field, the distinct non-empty values of its mentions (most frequent first)."""
+    """Per record and field, the distinct non-empty values of its mentions (most frequent first).
+
+    Most records hold one mention; they take their value as it is, without counting."""
+    sizes = np.bincount(record_of, minlength=n)
+    single = (sizes == 1)[record_of]
     out = {}
     for field, series in columns.items():
-        counts = [defaultdict(int) for _ in range(n)]
-        for r, v in zip(record_of, series):
-            for x in (v if isinstance(v, (tuple, list, set, frozenset)) and field not in ("name",) else [v]):
+        multi = field in MULTI_VALUED
+        values: list = [()] * n
+        counts: dict[int, dict] = {}
+        for r, v, alone in zip(record_of.tolist(), series.tolist(), single.tolist()):
+            items = v if multi else ((v,) if v else ())
+            if alone:
+                values[r] = tuple(dict.fromkeys(x for x in items if x))
+                continue
+            c = counts.setdefault(r, {})
+            for x in items:
                 if x:
-                    counts[r][x] += 1
+                    c[x] = c.get(x, 0) + 1
         cap = None if field in UNCAPPED else MAX_VALUES
-        out[field] = [tuple(sorted(c, key=lambda x: (-c[x], str(x)))[:cap]) for c in counts]
+        for r, c in counts.items():
+            values[r] = tuple(sorted(c, key=lambda x: (-c[x], str(x)))[:cap])
+        out[field] = values
     return out
 
 

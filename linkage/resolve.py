@@ -196,72 +196,110 @@ def _dedupe_ids(by_cluster: dict, first: dict) -> dict:
 # -- outputs ----------------------------------------------------------------------------------
 
 def _entities(res: KindResult, key: bytes) -> pd.DataFrame:
-    """One row per entity, aggregated in one pass over the kind's mentions."""
+    """One row per entity, from vectorised per-entity aggregates of the kind's mentions."""
     m, f = res.mentions, res.features
-    agg = defaultdict(lambda: defaultdict(Counter))
-    columns = {"name": m["name"], "clean": f["clean"], "source": m["source"], "department": m["department"],
-               "record": m["source"] + ":" + m["record_id"].astype(str), "address": m["address"],
-               "phone": m["phone"], "attrs": m["attrs"], "hard": f["hard"]}
-    if res.mentions["kind"].iloc[0] == "enterprise":
-        columns |= {"uscc": f["uscc"], "named": f["clean"].where(f["uscc"] != "", "")}
-    else:
-        columns |= {"id18": f["id18"], "birth_date": f["birth_date"],
-                    "masked": f["id_values"].map(lambda vs: next((v for v in vs if "*" in v), ""))}
-    names = list(columns)
-    for eid, *values in zip(m["entity_id"], *columns.values()):
-        entity = agg[eid]
-        for name, value in zip(names, values):
-            if name == "hard":
-                entity["org"].update(h[4:] for h in value if h.startswith("org:"))
-            elif isinstance(value, str) and value:
-                entity[name][value] += 1
     kind = m["kind"].iloc[0]
-    return pd.DataFrame([_entity_row(eid, kind, a, key) for eid, a in sorted(agg.items())])
-
-
-def _top(counter: Counter) -> str:
-    """Most frequent value, ties broken by the value itself: deterministic."""
-    return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0] if counter else ""
-
-
-def _entity_row(eid: str, kind: str, a: dict, key: bytes) -> dict:
+    df = pd.DataFrame({"entity_id": m["entity_id"], "name": m["name"], "clean": f["clean"],
+                       "source": m["source"], "department": m["department"],
+                       "record": m["source"] + ":" + m["record_id"].astype(str),
+                       "address": m["address"], "phone": m["phone"], "attrs": m["attrs"]})
+    out = pd.DataFrame(index=pd.Index(sorted(df["entity_id"].unique()), name="entity_id"))
+    for col, target in (("name", "aliases"), ("department", "departments"), ("record", "records"),
+                        ("address", "addresses"), ("phone", "phones")):
+        out[target] = _joined(df, col)
+    out["n_aliases"] = df.groupby("entity_id")["name"].nunique()
+    out["n_sources"] = df.groupby("entity_id")["source"].nunique()
+    out["attrs"] = _merged_attrs(df)
     if kind == "enterprise":
-        name = _top(a["named"]) or _top(a["clean"])
-        uscc = _top(a["uscc"])
-        identifier, id_type = (uscc, "uscc") if uscc else ((min(a["org"]), "org_code") if a["org"] else ("", ""))
-        hashed, birth = "", ""
+        _enterprise_columns(out, df, f)
     else:
-        name = _top(a["clean"])
-        id18 = _top(a["id18"])
-        identifier = mask(id18) if id18 else _top(a["masked"])
-        id_type = "id18" if id18 else ("id_masked" if identifier else "")
-        hashed = id_hash(id18, key) if id18 else ""
-        birth = _top(a["birth_date"])
-    attrs = {}
-    for text in sorted(a["attrs"]):
+        _person_columns(out, df, f, key)
+    out["kind"] = kind
+    out = out.fillna("").reset_index()
+    return out[["entity_id", "kind", "name", "identifier", "identifier_type", "id_hash", "aliases", "n_aliases",
+                "n_sources", "departments", "records", "addresses", "phones", "birth_date", "attrs"]]
+
+
+def _enterprise_columns(out: pd.DataFrame, df: pd.DataFrame, f: pd.DataFrame) -> None:
+    """Canonical name: the commonest spelling among mentions carrying the USCC, else overall."""
+    named = df.assign(clean=f["clean"].where(f["uscc"] != "", ""))
+    out["name"] = _top(named, "clean").reindex(out.index).fillna(_top(df, "clean"))
+    uscc = _top(df.assign(uscc=f["uscc"]), "uscc")
+    orgs = df.assign(org=[min((h[4:] for h in hs if h.startswith("org:")), default="") for hs in f["hard"]])
+    org = orgs[orgs["org"] != ""].groupby("entity_id")["org"].min()
+    out["identifier"] = uscc.reindex(out.index).fillna(org.reindex(out.index)).fillna("")
+    out["identifier_type"] = np.where(out.index.isin(uscc.index), "uscc",
+                                      np.where(out.index.isin(org.index), "org_code", ""))
+    out["id_hash"] = ""
+    out["birth_date"] = ""
+
+
+def _person_columns(out: pd.DataFrame, df: pd.DataFrame, f: pd.DataFrame, key: bytes) -> None:
+    out["name"] = _top(df, "clean")
+    id18 = _top(df.assign(id18=f["id18"]), "id18").reindex(out.index)
+    masked = _top(df.assign(masked=f["id_values"].map(lambda vs: next((v for v in vs if "*" in v), ""))),
+                  "masked").reindex(out.index)
+    has_id = id18.notna()
+    out["identifier"] = [mask(v) if isinstance(v, str) else (w if isinstance(w, str) else "")
+                         for v, w in zip(id18, masked)]
+    out["identifier_type"] = np.where(has_id, "id18", np.where(masked.notna(), "id_masked", ""))
+    out["id_hash"] = [id_hash(v, key) if isinstance(v, str) else "" for v in id18]
+    out["birth_date"] = _top(df.assign(birth=f["birth_date"]), "birth")
+
+
+def _top(df: pd.DataFrame, col: str) -> pd.Series:
+    """Per entity, its most frequent non-empty value; ties go to the smaller value."""
+    d = df.loc[df[col].notna() & (df[col] != ""), ["entity_id", col]]
+    counts = d.groupby(["entity_id", col]).size().reset_index(name="n")
+    counts = counts.sort_values(["entity_id", "n", col], ascending=[True, False, True])
+    return counts.drop_duplicates("entity_id").set_index("entity_id")[col]
+
+
+def _joined(df: pd.DataFrame, col: str) -> pd.Series:
+    """Per entity, its distinct non-empty values sorted and joined with '|'."""
+    d = df.loc[df[col].notna() & (df[col] != ""), ["entity_id", col]].drop_duplicates()
+    d = d.sort_values(["entity_id", col])
+    ids, values = d["entity_id"].to_numpy(), d[col].astype(str).tolist()
+    if not len(ids):
+        return pd.Series(dtype=str)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
+    return pd.Series(["|".join(values[s:e]) for s, e in zip(starts, ends)], index=ids[starts])
+
+
+def _merged_attrs(df: pd.DataFrame) -> pd.Series:
+    """Attributes of an entity's mentions (capital, founding date...), first seen wins."""
+    d = df.loc[df["attrs"].notna() & (df["attrs"] != ""), ["entity_id", "attrs"]].drop_duplicates()
+    merged = defaultdict(dict)
+    for eid, text in sorted(zip(d["entity_id"], d["attrs"])):
         for k, v in json.loads(text).items():
-            attrs.setdefault(k, v)
-    aliases = sorted(a["name"])
-    return {
-        "entity_id": eid, "kind": kind, "name": name, "identifier": identifier, "identifier_type": id_type,
-        "id_hash": hashed, "aliases": "|".join(aliases), "n_aliases": len(aliases),
-        "n_sources": len(a["source"]), "departments": "|".join(sorted(a["department"])),
-        "records": "|".join(sorted(a["record"])), "addresses": "|".join(sorted(a["address"])),
-        "phones": "|".join(sorted(a["phone"])), "birth_date": birth,
-        "attrs": json.dumps(attrs, ensure_ascii=False) if attrs else "",
-    }
+            merged[eid].setdefault(k, v)
+    return pd.Series({eid: json.dumps(a, ensure_ascii=False) for eid, a in merged.items()}, dtype=object)
 
 
 def _relations(relations: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
+    """Mention-level relations as entity-level ones, one per (from, to, type, role)."""
     r = relations.assign(from_id=relations["from_mention"].map(entity_of),
-                         to_id=relations["to_mention"].map(entity_of))
+                         to_id=relations["to_mention"].map(entity_of), role=relations["role"].fillna(""))
     r = r[r["from_id"] != r["to_id"]]
-    r["role"] = r["role"].fillna("")
-    grouped = r.groupby(["from_id", "to_id", "type", "role"], sort=True, dropna=False)
-    out = grouped.agg(ratio=("ratio", "first"), amount=("amount", "first"),
-                      source=("source", lambda s: "|".join(sorted(set(s)))),
-                      record_id=("record_id", lambda s: "|".join(sorted(set(map(str, s))))))
-    return out.reset_index()[["from_id", "to_id", "type", "ratio", "role", "amount", "source", "record_id"]]
+    agg = {}
+    for row in zip(r["from_id"], r["to_id"], r["type"], r["role"], r["ratio"], r["amount"], r["source"],
+                   r["record_id"].astype(str)):
+        key = row[:4]
+        if key not in agg:
+            agg[key] = [row[4], row[5], set(), set()]
+        entry = agg[key]
+        entry[0] = entry[0] if _present(entry[0]) else row[4]
+        entry[1] = entry[1] if _present(entry[1]) else row[5]
+        entry[2].add(row[6])
+        entry[3].add(row[7])
+    rows = [(*k, v[0], v[1], "|".join(sorted(v[2])), "|".join(sorted(v[3]))) for k, v in sorted(agg.items())]
+    out = pd.DataFrame(rows, columns=["from_id", "to_id", "type", "role", "ratio", "amount", "source", "record_id"])
+    return out[["from_id", "to_id", "type", "ratio", "role", "amount", "source", "record_id"]]
+
+
+def _present(value) -> bool:
+    return value is not None and value == value  # NaN is the one value unequal to itself
 
 
 def _lists(lists: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:

@@ -279,3 +279,20 @@ def test_mistyped_identity_number_stays_id18():
     # all digits, real date, check fails: shape decides (id18), not a broken USCC
     ident = classify("210802196503013011")
     assert (ident.type, ident.valid, ident.note) == ("id18", False, "checksum failed")
+
+
+def test_hand_written_check_sums_agree_with_python_stdnum():
+    """The three sums are written out for speed; python-stdnum's arithmetic is the reference."""
+    import random
+
+    from stdnum.cn import uscc as stdnum_uscc
+    from stdnum.iso7064 import mod_11_2, mod_11_10
+
+    from linkage.identifiers import USCC_ALPHABET, regno_check_digit, ric_check_char, uscc_check_char
+    rng = random.Random(11)
+    for _ in range(2000):
+        digits = "".join(rng.choice("0123456789") for _ in range(17))
+        assert ric_check_char(digits) == mod_11_2.calc_check_digit(digits)
+        assert regno_check_digit(digits[:14]) == mod_11_10.calc_check_digit(digits[:14])
+        body = "".join(rng.choice(USCC_ALPHABET) for _ in range(17))
+        assert uscc_check_char(body) == stdnum_uscc.calc_check_digit(body)
