@@ -4,7 +4,7 @@ Greedy merging in descending score order (a union-find), with three guards:
 - cannot-link: two records whose hard identifiers differ, or that a steward said are different,
   never end up in one cluster;
 - no chaining through one weak link: two clusters that each hold several records merge only when
-  the edge is strong or at least half of the scored pairs between them are matches;
+  the edge is strong or more than half of the scored pairs between them are matches;
 - ambiguity: a record matching two clusters that cannot be together goes to review instead.
 """
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _well_supported(ma: set, mb: set, partners) -> bool:
             if j in mb:
                 scored += 1
                 matched += is_match
-    return scored > 0 and matched * 2 >= scored
+    return scored > 0 and matched * 2 > scored
 
 
 def _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin) -> tuple[np.ndarray, np.ndarray]:

@@ -77,7 +77,8 @@ class MatchModel:
         return np.where(self._allowed(levels), score, -np.inf)
 
     def probability(self, levels: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp2(-np.clip(self.log_odds(levels), -60, 60)))
+        odds = self.log_odds(levels)
+        return np.where(np.isneginf(odds), 0.0, 1 / (1 + np.exp2(-np.clip(odds, -60, 60))))
 
     def _allowed(self, levels: np.ndarray) -> np.ndarray:
         """Hard rule: some evidence must come from these fields (persons: never a name alone)."""

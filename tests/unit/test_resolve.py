@@ -164,3 +164,38 @@ def test_a_stewards_decision_holds_on_the_next_run(city, settings):
         Decision("tax:t1:subject", "registry:r1:subject", Verdict.DIFFERENT, "steward-b"))
     _, _, split = resolve(city, settings)
     assert split["tax:t1:subject"] != split["registry:r1:subject"]
+
+
+def test_adding_a_source_does_not_renumber_the_entities_it_leaves_alone(city, settings):
+    full = textwrap.dedent(MANIFEST)
+    without_court = full[:full.index("  - name: court")]
+    (city / "manifest.yaml").write_text(without_court, encoding="utf-8")
+    _, _, before = resolve(city, settings)
+    (city / "manifest.yaml").write_text(full, encoding="utf-8")
+    _, _, after = resolve(city, settings)
+    assert {mid: after[mid] for mid in before} == before
+
+
+def test_review_from_the_terminal_lands_in_the_decision_log(city, settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from creditgraph import settings as settings_module
+    from creditgraph.cli import app
+    _, out, _ = resolve(city, settings)
+    queue = pd.read_csv(out / "review_queue.csv", dtype=str)
+    assert len(queue), "the mini city leaves at least one pair for review"
+    monkeypatch.setenv("CREDITGRAPH_DATA", str(settings.data))
+    settings_module.get_settings.cache_clear()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["review", "list", "--from", str(out)])
+    assert listed.exit_code == 0 and queue["pair_id"].iloc[0] in listed.output
+    pair = queue.iloc[0]
+    decided = runner.invoke(app, ["review", "decide", pair["pair_id"], "different", "--from", str(out),
+                                  "--who", "steward-c", "--note", "other firm"])
+    assert decided.exit_code == 0, decided.output
+    log = DecisionLog(settings.decisions_path).latest()
+    key = tuple(sorted((pair["left_mention"], pair["right_mention"])))
+    assert log[key].verdict == Verdict.DIFFERENT and log[key].who == "steward-c"
+    after = runner.invoke(app, ["review", "list", "--from", str(out)])
+    assert pair["pair_id"] not in after.output
+    settings_module.get_settings.cache_clear()
