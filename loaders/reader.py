@@ -9,6 +9,8 @@ import codecs
 import csv
 import io
 import json
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,30 +47,58 @@ class SourceReport:
     error: str = ""
 
 
+COLUMNS = {"mentions": MENTION_COLUMNS, "relations": RELATION_COLUMNS, "lists": LIST_COLUMNS,
+           "rejects": REJECT_COLUMNS}
+PARALLEL_BYTES = 20_000_000  # below this much input, a process pool costs more than it saves
+
+
 @dataclass
 class LoadResult:
+    """Rows as lists while a source is read; each finished source is turned into frames, so
+    the row dictionaries of only one source are in memory at a time."""
     mentions: list[dict] = field(default_factory=list)
     relations: list[dict] = field(default_factory=list)
     lists: list[dict] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
     reports: list[SourceReport] = field(default_factory=list)
+    chunks: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: {k: [] for k in COLUMNS})
+
+    def flush(self) -> dict[str, pd.DataFrame]:
+        frames = {k: pd.DataFrame(getattr(self, k), columns=cols) for k, cols in COLUMNS.items()}
+        for k, frame in frames.items():
+            self.chunks[k].append(frame)
+            getattr(self, k).clear()
+        return frames
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {
-            "mentions": pd.DataFrame(self.mentions, columns=MENTION_COLUMNS),
-            "relations": pd.DataFrame(self.relations, columns=RELATION_COLUMNS),
-            "lists": pd.DataFrame(self.lists, columns=LIST_COLUMNS),
-            "rejects": pd.DataFrame(self.rejects, columns=REJECT_COLUMNS),
-        }
+        self.flush()
+        return {k: pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+                for k, parts in self.chunks.items()}
 
 
 def read_manifest(manifest: Manifest, progress=None) -> LoadResult:
+    """Read every source; on large inputs, two sources at a time in worker processes."""
+    paths = [manifest.path_of(s) for s in manifest.sources]
+    size = sum(p.stat().st_size for p in paths if p.exists())
     result = LoadResult()
-    for source in manifest.sources:
-        result.reports.append(read_source(manifest.path_of(source), source, result))
+    if size < PARALLEL_BYTES or len(paths) < 2:
+        outcomes = map(_read_one, paths, manifest.sources)
+    else:
+        pool = ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
+        outcomes = pool.map(_read_one, paths, manifest.sources)
+    for report, frames in outcomes:
+        result.reports.append(report)
+        for k, frame in frames.items():
+            result.chunks[k].append(frame)
         if progress:
-            progress(source.name)
+            progress(report.source)
     return result
+
+
+def _read_one(path: Path, source: SourceSpec) -> tuple[SourceReport, dict[str, pd.DataFrame]]:
+    part = LoadResult()
+    report = read_source(path, source, part)
+    return report, part.flush()
 
 
 # -- decoding ---------------------------------------------------------------------------------

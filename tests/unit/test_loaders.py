@@ -60,27 +60,30 @@ def write(tmp_path, rows, encoding="utf-8", manifest=MANIFEST, name="court.csv")
 def test_reads_each_encoding_to_the_same_mentions(tmp_path, encoding):
     result = read_manifest(write(tmp_path, GOOD, encoding))
     assert result.reports[0].encoding == encoding
-    names = [m["name"] for m in result.mentions]
-    assert names == ["营口鑫达贸易有限公司", "张伟", "李娜", "营口新华物流有限公司"]
-    assert result.mentions[0]["mention_id"] == "court:1:subject"
-    assert result.mentions[1]["kind"] == "person"
-    assert result.relations == [{"from_mention": "court:1:legal_rep", "to_mention": "court:1:subject",
-                                 "type": "LEGAL_REP_OF", "ratio": None, "role": None, "amount": None,
-                                 "source": "court", "record_id": "1"}]
-    assert [r["date"] for r in result.lists] == ["2020-03-01", "2020-03-02", "2020-03-03"]
+    frames = result.frames()
+    mentions = frames["mentions"].to_dict("records")
+    assert [m["name"] for m in mentions] == ["营口鑫达贸易有限公司", "张伟", "李娜", "营口新华物流有限公司"]
+    assert mentions[0]["mention_id"] == "court:1:subject"
+    assert mentions[1]["kind"] == "person"
+    relations = frames["relations"].astype(object).where(frames["relations"].notna(), None).to_dict("records")
+    assert relations == [{"from_mention": "court:1:legal_rep", "to_mention": "court:1:subject",
+                          "type": "LEGAL_REP_OF", "ratio": None, "role": None, "amount": None,
+                          "source": "court", "record_id": "1"}]
+    assert frames["lists"]["date"].tolist() == ["2020-03-01", "2020-03-02", "2020-03-03"]
 
 
 def test_every_row_is_accepted_or_rejected_with_a_reason(tmp_path):
     result = read_manifest(write(tmp_path, GOOD + BAD))
     report = result.reports[0]
     assert (report.rows_read, report.accepted, report.rejected) == (8, 3, 5)
-    reasons = {r["line"]: (r["column"], r["reason"]) for r in result.rejects}
+    rejects = result.frames()["rejects"].to_dict("records")
+    reasons = {r["line"]: (r["column"], r["reason"]) for r in rejects}
     assert reasons[5][0] == "名称" and "empty name" in reasons[5][1]
     assert reasons[6][0] == "发布日期" and "impossible date" in reasons[6][1]
     assert "ragged row: 5 fields" in reasons[7][1]
     assert reasons[8][0] == "类型" and "外国人" in reasons[8][1]
     assert "duplicate record id '1' (first on line 2)" in reasons[9][1]
-    assert all(r["file"].endswith("court.csv") for r in result.rejects)
+    assert all(r["file"].endswith("court.csv") for r in rejects)
 
 
 def test_undecodable_line_is_rejected_and_the_rest_read(tmp_path):
@@ -92,7 +95,8 @@ def test_undecodable_line_is_rejected_and_the_rest_read(tmp_path):
         manifest.sources[0].model_copy(update={"encoding": "utf-8"})]}))
     report = result.reports[0]
     assert report.accepted == 3 and report.rejected == 1
-    assert "not valid utf-8" in result.rejects[0]["reason"] and result.rejects[0]["line"] == 5
+    reject = result.frames()["rejects"].iloc[0]
+    assert "not valid utf-8" in reject["reason"] and reject["line"] == 5
 
 
 def test_missing_column_names_the_entry_and_the_columns_the_file_has(tmp_path):
