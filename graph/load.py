@@ -4,7 +4,8 @@ Input (docs/architecture.md, "Resolve outputs"): ``entities.csv``, ``relations.c
 ``list_records.csv``, ``review_queue.csv``. ``identity_vault.csv`` is never read: persons carry
 only the masked number (``id_masked``) and the keyed hash (``id_hash``).
 
-Output: :class:`GraphData`, plain dicts ready for ``UNWIND $rows AS row MERGE ...``:
+Output: :class:`ResolvedReader` streams batches of plain dicts ready for
+``UNWIND $rows AS row MERGE ...`` (``read_resolved`` collects them into a :class:`GraphData`):
 
 nodes (label -> rows ``{"id": key, "props": {...}}``)
     ``Enterprise``/``Person`` (key ``entity_id``; both also get the common ``:Entity`` label in
@@ -19,6 +20,7 @@ relations (type -> rows ``{"from": id, "to": id, "props": {"key": ..., ...}}``)
 
 Ratios are fractions (0..1); a value above 1 is read as a percentage and divided by 100.
 Relations whose ends are not both loaded nodes are dropped and counted in ``skipped``.
+Both stores load from the same stream, so they build the same graph.
 """
 from __future__ import annotations
 
@@ -111,8 +113,13 @@ def _read(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(f)
 
 
+#: one part of a batch: ("node" | "relation", label or type, rows)
+Part = tuple[str, str, list[dict]]
+
+
 @dataclass
 class GraphData:
+    """Everything at once (small outputs, tests); the loaders stream with ResolvedReader."""
     nodes: dict[str, list[dict]] = field(default_factory=lambda: {l: [] for l in NODE_LABELS})
     relations: dict[str, list[dict]] = field(default_factory=lambda: {t: [] for t in RELATION_TYPES})
     content_hash: str = ""
@@ -125,16 +132,6 @@ class GraphData:
     @property
     def n_relations(self) -> int:
         return sum(len(v) for v in self.relations.values())
-
-    def steps(self) -> list[tuple[str, str, list[dict]]]:
-        """(kind, label or type, rows) in load order: nodes first, then relations."""
-        return ([("node", l, self.nodes[l]) for l in NODE_LABELS]
-                + [("relation", t, self.relations[t]) for t in RELATION_TYPES])
-
-    def batches(self, size: int) -> Iterator[tuple[str, str, list[dict]]]:
-        for kind, name, rows in self.steps():
-            for i in range(0, len(rows), size):
-                yield kind, name, rows[i:i + size]
 
 
 def content_hash(out_dir: Path) -> str:
@@ -183,99 +180,180 @@ def _entity_props(row: dict[str, str]) -> tuple[str, dict[str, Any]]:
     return label, _clean(props)
 
 
-def read_resolved(out_dir: str | Path) -> GraphData:
-    """The resolve output directory as node and relation rows (see the module doc)."""
-    out_dir = Path(out_dir)
-    if not (out_dir / "entities.csv").exists():
-        raise FileNotFoundError(f"{out_dir}: no entities.csv (not a resolve output directory)")
-    data = GraphData(content_hash=content_hash(out_dir))
-    skipped: dict[str, int] = {}
-    entities: set[str] = set()
-    addresses: set[str] = set()
-    phones: set[str] = set()
-    contact_rels: dict[str, list[dict]] = {"AT": [], "HAS_PHONE": []}
-    for row in _read(out_dir / "entities.csv"):
-        if not (row.get("entity_id") or "").strip():
-            skipped["entity_without_id"] = skipped.get("entity_without_id", 0) + 1
-            continue
-        label, props = _entity_props(row)
-        eid = props["entity_id"]
-        if eid in entities:
-            skipped["duplicate_entity"] = skipped.get("duplicate_entity", 0) + 1
-            continue
-        entities.add(eid)
-        data.nodes[label].append({"id": eid, "props": props})
-        for a in props.get("addresses", []):
-            addresses.add(a)
-            contact_rels["AT"].append({"from": eid, "to": a, "props": {"key": f"{eid}|AT||{a}"}})
-        for p in props.get("phones", []):
-            phones.add(p)
-            contact_rels["HAS_PHONE"].append(
-                {"from": eid, "to": p, "props": {"key": f"{eid}|HAS_PHONE||{p}"}})
-    data.nodes["Address"] = [{"id": a, "props": {"key": a}} for a in sorted(addresses)]
-    data.nodes["Phone"] = [{"id": p, "props": {"number": p}} for p in sorted(phones)]
-    data.relations.update(contact_rels)
+def _chunks(rows: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:
+    chunk: list[dict[str, str]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
-    merged: dict[str, dict] = {}
-    for row in _read(out_dir / "relations.csv"):
+
+def _count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    n = 0
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return max(0, n - 1)
+
+
+class ResolvedReader:
+    """Streams a resolve output directory as batches, in a fixed order, in bounded memory.
+
+    A batch is a list of parts ``(kind, label or type, rows)`` from one chunk of ``size``
+    input rows; a loader writes a batch in one transaction, its node parts before its
+    relation parts. Order: entities.csv (Enterprise, Person, Address, Phone nodes, then AT and
+    HAS_PHONE), list_records.csv (ListRecord, HAS_RECORD), relations.csv (by type),
+    review_queue.csv (POSSIBLY_SAME_AS, aggregated per entity pair). The same output always
+    gives the same batches (what resuming relies on). Memory: the sets of entity ids, address
+    and phone keys and record uids, plus one chunk. relations.csv is deduplicated by the
+    contract; a duplicate key in another chunk is written again (the later row wins).
+    ``skipped`` counts the rows dropped, by reason, once the stream is consumed.
+    """
+
+    def __init__(self, out_dir: str | Path):
+        self.out_dir = Path(out_dir)
+        if not (self.out_dir / "entities.csv").exists():
+            raise FileNotFoundError(
+                f"{self.out_dir}: no entities.csv (not a resolve output directory)")
+        self.content_hash = content_hash(self.out_dir)
+        self.skipped: dict[str, int] = {}
+
+    def estimate_batches(self, size: int) -> int:
+        """Roughly how many batches (for progress bars; quoted newlines make it inexact)."""
+        return sum(-(-_count_lines(self.out_dir / f) // size) for f in INPUT_FILES)
+
+    def _skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def batches(self, size: int) -> Iterator[list[Part]]:
+        self.skipped = {}
+        entities: set[str] = set()
+        addresses: set[str] = set()
+        phones: set[str] = set()
+        for chunk in _chunks(_read(self.out_dir / "entities.csv"), size):
+            parts: dict[str, list[dict]] = {k: [] for k in (*NODE_LABELS, *CONTACT_RELATIONS)}
+            for row in chunk:
+                if not (row.get("entity_id") or "").strip():
+                    self._skip("entity_without_id")
+                    continue
+                label, props = _entity_props(row)
+                eid = props["entity_id"]
+                if eid in entities:
+                    self._skip("duplicate_entity")
+                    continue
+                entities.add(eid)
+                parts[label].append({"id": eid, "props": props})
+                for a in props.get("addresses", []):
+                    if a not in addresses:
+                        addresses.add(a)
+                        parts["Address"].append({"id": a, "props": {"key": a}})
+                    parts["AT"].append({"from": eid, "to": a, "props": {"key": f"{eid}|AT||{a}"}})
+                for p in props.get("phones", []):
+                    if p not in phones:
+                        phones.add(p)
+                        parts["Phone"].append({"id": p, "props": {"number": p}})
+                    parts["HAS_PHONE"].append(
+                        {"from": eid, "to": p, "props": {"key": f"{eid}|HAS_PHONE||{p}"}})
+            batch = [("node", l, parts[l]) for l in NODE_LABELS if parts[l]]
+            batch += [("relation", t, parts[t]) for t in CONTACT_RELATIONS if parts[t]]
+            if batch:
+                yield batch
+        del addresses, phones
+
+        records: set[str] = set()
+        for chunk in _chunks(_read(self.out_dir / "list_records.csv"), size):
+            nodes, rels = [], []
+            for row in chunk:
+                uid, eid = (row.get("record_uid") or "").strip(), (row.get("entity_id") or "").strip()
+                if not uid or eid not in entities or uid in records:
+                    self._skip("list_record_dangling")
+                    continue
+                records.add(uid)
+                props = _clean({k: (row.get(k) or "").strip() for k in
+                                ("record_uid", "entity_id", "list", "grade", "authority", "case_no",
+                                 "date", "source", "record_id")})
+                nodes.append({"id": uid, "props": props})
+                rels.append({"from": eid, "to": uid, "props": {"key": f"{eid}|HAS_RECORD||{uid}"}})
+            if nodes:
+                yield [("node", "ListRecord", nodes), ("relation", "HAS_RECORD", rels)]
+        del records
+
+        for chunk in _chunks(_read(self.out_dir / "relations.csv"), size):
+            merged: dict[str, dict] = {}
+            for row in chunk:
+                rel = self._relation(row, entities)
+                if rel is None:
+                    continue
+                key = rel["props"]["key"]
+                if key in merged:  # union the provenance of a duplicate in the same chunk
+                    old = merged[key]["props"]
+                    for k in ("sources", "record_ids"):
+                        old[k] = sorted(set(old.get(k, [])) | set(rel["props"].get(k, [])))
+                else:
+                    merged[key] = rel
+            by_type: dict[str, list[dict]] = {}
+            for rel in merged.values():
+                by_type.setdefault(rel["props"]["key"].split("|")[1], []).append(rel)
+            batch = [("relation", t, by_type[t]) for t in ENTITY_RELATIONS if t in by_type]
+            if batch:
+                yield batch
+
+        pairs = self._review_pairs(entities)
+        for i in range(0, len(pairs), size):
+            yield [("relation", REVIEW_RELATION, pairs[i:i + size])]
+
+    def _relation(self, row: dict[str, str], entities: set[str]) -> dict | None:
         typ = (row.get("type") or "").strip().upper()
         f, t = (row.get("from_id") or "").strip(), (row.get("to_id") or "").strip()
         if typ not in ENTITY_RELATIONS:
-            skipped[f"relation_type:{typ}"] = skipped.get(f"relation_type:{typ}", 0) + 1
-            continue
+            self._skip(f"relation_type:{typ}")
+            return None
         if f not in entities or t not in entities:
-            skipped["relation_dangling"] = skipped.get("relation_dangling", 0) + 1
-            continue
+            self._skip("relation_dangling")
+            return None
         role = (row.get("role") or "").strip()
-        key = f"{f}|{typ}|{role}|{t}"
         ratio = _float(row.get("ratio"))
         if ratio is not None and ratio > 1:
             ratio = ratio / 100.0
-        props = _clean({"key": key, "ratio": ratio if typ == "SHAREHOLDER_OF" else None,
+        props = _clean({"key": f"{f}|{typ}|{role}|{t}",
+                        "ratio": ratio if typ == "SHAREHOLDER_OF" else None,
                         "role": role or None, "amount": _float(row.get("amount")),
                         "role_classes": role_classes(role) if typ == "EXECUTIVE_OF" else None,
                         "sources": _split(row.get("source")),
                         "record_ids": _split(row.get("record_id"))})
-        if key in merged:  # the contract deduplicates, but be safe: union the provenance
-            old = merged[key]["props"]
-            for k in ("sources", "record_ids"):
-                old[k] = sorted(set(old.get(k, [])) | set(props.get(k, [])))
-            continue
-        merged[key] = {"from": f, "to": t, "props": props}
-    for rel in merged.values():
-        data.relations[rel["props"]["key"].split("|")[1]].append(rel)
+        return {"from": f, "to": t, "props": props}
 
-    records: set[str] = set()
-    for row in _read(out_dir / "list_records.csv"):
-        uid, eid = (row.get("record_uid") or "").strip(), (row.get("entity_id") or "").strip()
-        if not uid or eid not in entities or uid in records:
-            skipped["list_record_dangling"] = skipped.get("list_record_dangling", 0) + 1
-            continue
-        records.add(uid)
-        props = _clean({k: (row.get(k) or "").strip() for k in
-                        ("record_uid", "entity_id", "list", "grade", "authority", "case_no", "date",
-                         "source", "record_id")})
-        data.nodes["ListRecord"].append({"id": uid, "props": props})
-        data.relations["HAS_RECORD"].append(
-            {"from": eid, "to": uid, "props": {"key": f"{eid}|HAS_RECORD||{uid}"}})
+    def _review_pairs(self, entities: set[str]) -> list[dict]:
+        pairs: dict[tuple[str, str], dict] = {}
+        for row in _read(self.out_dir / "review_queue.csv"):
+            a, b = (row.get("left_entity") or "").strip(), (row.get("right_entity") or "").strip()
+            if a == b or a not in entities or b not in entities:
+                self._skip("review_pair_unusable")
+                continue
+            f, t = min(a, b), max(a, b)
+            p = pairs.setdefault((f, t), {"from": f, "to": t, "props": {
+                "key": f"{f}|{REVIEW_RELATION}||{t}", "score": None, "reasons": [],
+                "pair_ids": []}})
+            pr = p["props"]
+            score = _float(row.get("score"))
+            if score is not None and (pr["score"] is None or score > pr["score"]):
+                pr["score"] = score
+            pr["reasons"] = sorted(set(pr["reasons"]) | set(_split(row.get("reason"))))
+            pr["pair_ids"] = sorted(set(pr["pair_ids"]) | set(_split(row.get("pair_id"))))
+        return [{**p, "props": _clean(p["props"])} for p in pairs.values()]
 
-    pairs: dict[tuple[str, str], dict] = {}
-    for row in _read(out_dir / "review_queue.csv"):
-        a, b = (row.get("left_entity") or "").strip(), (row.get("right_entity") or "").strip()
-        if a == b or a not in entities or b not in entities:
-            skipped["review_pair_unusable"] = skipped.get("review_pair_unusable", 0) + 1
-            continue
-        f, t = min(a, b), max(a, b)
-        p = pairs.setdefault((f, t), {"from": f, "to": t, "props": {
-            "key": f"{f}|{REVIEW_RELATION}||{t}", "score": None, "reasons": [], "pair_ids": []}})
-        pr = p["props"]
-        score = _float(row.get("score"))
-        if score is not None and (pr["score"] is None or score > pr["score"]):
-            pr["score"] = score
-        pr["reasons"] = sorted(set(pr["reasons"]) | set(_split(row.get("reason"))))
-        pr["pair_ids"] = sorted(set(pr["pair_ids"]) | set(_split(row.get("pair_id"))))
-    data.relations[REVIEW_RELATION] = [{**p, "props": _clean(p["props"])} for p in pairs.values()]
-    for typ in RELATION_TYPES:
-        data.relations[typ].sort(key=lambda r: r["props"]["key"])
-    data.skipped = skipped
+
+def read_resolved(out_dir: str | Path, batch_size: int = 10_000) -> GraphData:
+    """The whole resolve output at once, as node and relation rows (small outputs, tests)."""
+    reader = ResolvedReader(out_dir)
+    data = GraphData(content_hash=reader.content_hash)
+    for batch in reader.batches(batch_size):
+        for kind, name, rows in batch:
+            (data.nodes if kind == "node" else data.relations)[name].extend(rows)
+    data.skipped = dict(reader.skipped)
     return data

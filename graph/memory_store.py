@@ -30,13 +30,14 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from graph.load import NODE_LABELS, RELATION_TYPES, GraphData, read_resolved
+from graph.load import NODE_LABELS, RELATION_TYPES, GraphData, ResolvedReader
 from graph.queries import QueryLibrary
 from graph.store import BaseStore, BatchHook, LoadReport, normalise_name
 
 NODE_PREFIX = {"Enterprise": "", "Person": "", "ListRecord": "ListRecord:",
                "Address": "Address:", "Phone": "Phone:"}
 ENTITY_LABELS = ("Enterprise", "Person")
+RELATION_TO_LABEL = {"HAS_RECORD": "ListRecord", "AT": "Address", "HAS_PHONE": "Phone"}
 EXEC_ROLES = ("director", "supervisor", "manager", "finance", "principal")
 LIST_RECORD_FIELDS = ("record_uid", "list", "grade", "authority", "case_no", "date", "source")
 MAX_OWNERSHIP_HOPS = 5
@@ -90,55 +91,57 @@ class MemoryStore(BaseStore):
     def load(self, out_dir: Path | str, *, batch_size: int = 5000,
              on_batch: BatchHook | None = None, progress: bool | None = None) -> LoadReport:
         t0 = time.perf_counter()
-        data = read_resolved(out_dir)
-        timings = {"read": time.perf_counter() - t0}
-        run_id = f"{data.content_hash}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+        reader = ResolvedReader(out_dir)
+        timings = {"read": time.perf_counter() - t0, "nodes": 0.0, "relations": 0.0}
+        run_id = f"{reader.content_hash}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
         loaded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         report = LoadReport(store=self.kind, out_dir=str(out_dir), run_id=run_id,
-                            content_hash=data.content_hash, skipped=dict(data.skipped))
+                            content_hash=reader.content_hash)
         new = nx.MultiDiGraph()
         old = self.graph
-        batches = list(data.batches(batch_size))
-        report.batches = len(batches)
-        t = time.perf_counter()
-        ends = {}
-        for i, (kind, name, rows) in enumerate(batches):
-            if kind == "node":
-                for row in rows:
-                    nid = node_id(name, row["id"])
-                    props = dict(row["props"], run_id=run_id, loaded_at=loaded_at)
-                    new.add_node(nid, label=name, props=props)
-                    if old.has_node(nid):
-                        report.nodes_updated += 1
-                    else:
-                        report.nodes_created += 1
-            else:
-                if not ends:
-                    timings["nodes"] = time.perf_counter() - t
-                    t = time.perf_counter()
-                    ends = {"ListRecord": "ListRecord", "Address": "Address", "Phone": "Phone"}
-                to_label = {"HAS_RECORD": "ListRecord", "AT": "Address",
-                            "HAS_PHONE": "Phone"}.get(name, "Enterprise")
+        t_write = time.perf_counter()
+        estimate = reader.estimate_batches(batch_size)
+        i = 0
+        for i, batch in enumerate(reader.batches(batch_size), start=1):
+            for kind, name, rows in batch:
+                t = time.perf_counter()
+                if kind == "node":
+                    for row in rows:
+                        nid = node_id(name, row["id"])
+                        props = dict(row["props"], run_id=run_id, loaded_at=loaded_at)
+                        new.add_node(nid, label=name, props=props)
+                        if old.has_node(nid):
+                            report.nodes_updated += 1
+                        else:
+                            report.nodes_created += 1
+                    timings["nodes"] += time.perf_counter() - t
+                    continue
+                to_label = RELATION_TO_LABEL.get(name, "Enterprise")
                 for row in rows:
                     u, v = row["from"], node_id(to_label, row["to"])
                     key = row["props"]["key"]
                     props = dict(row["props"], run_id=run_id, loaded_at=loaded_at)
+                    existed = new.has_edge(u, v, key)
                     new.add_edge(u, v, key=key, type=name, props=props)
-                    if old.has_edge(u, v, key) and old.edges[u, v, key]["type"] == name:
+                    if existed:
+                        report.relations_updated += 1
+                    elif old.has_edge(u, v, key) and old.edges[u, v, key]["type"] == name:
                         report.relations_updated += 1
                     else:
                         report.relations_created += 1
+                timings["relations"] += time.perf_counter() - t
             if on_batch:
-                on_batch(i + 1, len(batches))
-        timings.setdefault("nodes", time.perf_counter() - t)
-        timings["relations"] = time.perf_counter() - t
+                on_batch(i, max(i, estimate))
+        report.batches = i
+        report.skipped = dict(reader.skipped)
+        timings["write"] = time.perf_counter() - t_write
         t = time.perf_counter()
         retired_nodes = [n for n in old.nodes if not new.has_node(n)]
         report.nodes_retired = len(retired_nodes)
         report.relations_retired = sum(1 for u, v, k, d in old.edges(keys=True, data=True)
                                        if not new.has_edge(u, v, k))
         self.graph = new
-        self.meta = {"run_id": run_id, "content_hash": data.content_hash, "loaded_at": loaded_at,
+        self.meta = {"run_id": run_id, "content_hash": reader.content_hash, "loaded_at": loaded_at,
                      "status": "complete", "out_dir": str(out_dir)}
         self.save()
         timings["retire"] = time.perf_counter() - t

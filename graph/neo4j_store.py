@@ -1,8 +1,10 @@
 """Neo4jStore: the graph on a Neo4j server (5.26), loaded in batches, queried by name.
 
-Load: schema (cypher/schema.cypher, IF NOT EXISTS) -> nodes -> relations, each batch an
-``UNWIND $rows AS row MERGE ... SET ...`` (cypher/load.cypher) committed in one transaction
-together with the checkpoint ``(:LoadState {key: 'current'}).batches_done``. A load that is
+Load: schema (cypher/schema.cypher, IF NOT EXISTS), then the batches of
+graph.load.ResolvedReader (entities, list records, relations, review pairs; in each batch the
+node parts before the relation parts), each part an ``UNWIND $rows AS row MERGE ... SET ...``
+(cypher/load.cypher), a batch committed in one transaction together with the checkpoint
+``(:LoadState {key: 'current'}).batches_done``. A load that is
 killed leaves the state ``running``; the next load of the same resolve output (same content
 hash and batch size) resumes after the last committed batch with the same ``run_id``. Then
 stale relations and nodes (another run_id) are deleted (see graph/store.py for the rule).
@@ -19,7 +21,7 @@ from typing import Any
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
 
-from graph.load import NODE_LABELS, RELATION_TYPES, read_resolved
+from graph.load import NODE_LABELS, RELATION_TYPES, ResolvedReader
 from graph.queries import QueryLibrary
 from graph.store import BaseStore, BatchHook, LoadReport, normalise_name
 
@@ -69,63 +71,65 @@ class Neo4jStore(BaseStore):
     def load(self, out_dir: Path | str, *, batch_size: int = 5000,
              on_batch: BatchHook | None = None, progress: bool | None = None) -> LoadReport:
         t0 = time.perf_counter()
-        data = read_resolved(out_dir)
-        timings = {"read": time.perf_counter() - t0}
+        reader = ResolvedReader(out_dir)
+        timings = {"read": time.perf_counter() - t0, "nodes": 0.0, "relations": 0.0}
         t = time.perf_counter()
         self.ensure_schema()
         timings["schema"] = time.perf_counter() - t
 
-        batches = list(data.batches(batch_size))
         state = self._run("load_state")
         state = state[0] if state else None
         loaded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        if (state and state["status"] == "running" and state["content_hash"] == data.content_hash
+        if (state and state["status"] == "running" and state["content_hash"] == reader.content_hash
                 and state["batch_size"] == batch_size):
             run_id, done = state["run_id"], int(state["batches_done"] or 0)
         else:
-            run_id = f"{data.content_hash}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+            run_id = f"{reader.content_hash}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
             done = 0
-            self._run("load_begin", run_id=run_id, content_hash=data.content_hash,
+            self._run("load_begin", run_id=run_id, content_hash=reader.content_hash,
                       batch_size=batch_size, loaded_at=loaded_at)
         report = LoadReport(store=self.kind, out_dir=str(out_dir), run_id=run_id,
-                            content_hash=data.content_hash, batches=len(batches),
-                            resumed_from=done, skipped=dict(data.skipped))
+                            content_hash=reader.content_hash, resumed_from=done)
         checkpoint = self._text("load_checkpoint")
+        texts = {name: self._text(f"merge_{name}") for name in (*NODE_LABELS, *RELATION_TYPES)}
 
-        def write(tx, text, rows, n):
-            counters = tx.run(text, rows=rows, run_id=run_id, loaded_at=loaded_at).consume().counters
+        def write(tx, batch, n):
+            out = []
+            for kind, name, rows in batch:
+                t = time.perf_counter()
+                c = tx.run(texts[name], rows=rows, run_id=run_id, loaded_at=loaded_at).consume()
+                out.append((kind, len(rows), c.counters, time.perf_counter() - t))
             tx.run(checkpoint, run_id=run_id, batches_done=n).consume()
-            return counters
+            return out
 
         show = sys.stderr.isatty() if progress is None else progress
+        estimate = reader.estimate_batches(batch_size)
         from rich.progress import Progress
         t = time.perf_counter()
-        phase_start = {"node": t, "relation": None}
         with Progress(disable=not show, transient=True) as bar:
-            task = bar.add_task("loading graph", total=len(batches), completed=done)
-            for i, (kind, name, rows) in enumerate(batches):
-                if i < done:
+            task = bar.add_task("loading graph", total=estimate, completed=done)
+            i = 0
+            for i, batch in enumerate(reader.batches(batch_size), start=1):
+                if i <= done:
                     continue
-                if kind == "relation" and phase_start["relation"] is None:
-                    phase_start["relation"] = time.perf_counter()
-                    timings["nodes"] = phase_start["relation"] - phase_start["node"]
-                bar.update(task, description=f"{kind} {name}")
+                bar.update(task, description=f"batch {i}: {', '.join(n for _, n, _ in batch)}")
                 with self.driver.session(database=self.database) as session:
-                    c = session.execute_write(write, self._text(f"merge_{name}"), rows, i + 1)
-                if kind == "node":
-                    report.nodes_created += c.nodes_created
-                    report.nodes_updated += len(rows) - c.nodes_created
-                else:
-                    report.relations_created += c.relationships_created
-                    report.relations_updated += len(rows) - c.relationships_created
+                    parts = session.execute_write(write, batch, i)
+                for kind, n_rows, c, secs in parts:
+                    if kind == "node":
+                        report.nodes_created += c.nodes_created
+                        report.nodes_updated += n_rows - c.nodes_created
+                        timings["nodes"] += secs
+                    else:
+                        report.relations_created += c.relationships_created
+                        report.relations_updated += n_rows - c.relationships_created
+                        timings["relations"] += secs
                 bar.advance(task)
                 if on_batch:
-                    on_batch(i + 1, len(batches))
-        now = time.perf_counter()
-        if phase_start["relation"] is None:
-            timings["nodes"] = now - phase_start["node"]
-            phase_start["relation"] = now
-        timings["relations"] = now - phase_start["relation"]
+                    on_batch(i, max(i, estimate))
+            report.batches = i
+        timings["write"] = time.perf_counter() - t
+        report.skipped = dict(reader.skipped)
 
         t = time.perf_counter()
         c = self._autocommit("retire_relations", types=list(RELATION_TYPES), run_id=run_id)
