@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
-from api.masking import scrub_any
+from api.masking import scrub_any, set_clear_ids
 
 # Paths that are not data requests: not audited, no purpose needed.
 UNAUDITED_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/static", "/favicon.ico")
@@ -98,7 +98,6 @@ class AuditMiddleware:
         if scope["type"] != "http" or not is_audited(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        from api.masking import set_clear_ids
         set_clear_ids(False)  # every request starts masked
         started = time.perf_counter()
         when = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
