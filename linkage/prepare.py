@@ -31,23 +31,45 @@ def _digits(phone) -> str:
 # -- enterprises ------------------------------------------------------------------------------
 
 def enterprise_features(m: pd.DataFrame, legal_rep: pd.Series) -> pd.DataFrame:
-    """One row per enterprise mention: parsed name parts, identifier classes, contacts."""
-    names = {n: parse_enterprise_name(n) for n in m["name"].unique()}
-    idcache = {r: _ids(r, "enterprise") for r in m["identifiers"].unique()}
-    rows = []
-    for name, ident, phone, address, rep in zip(m["name"], m["identifiers"], m["phone"], m["address"], legal_rep):
-        p, ids = names[name], idcache[ident]
-        hard = {f"org:{i.org_code}" for i in ids if i.valid and i.org_code}
-        hard |= {f"reg:{i.value}" for i in ids if i.valid and i.type == "reg_no"}
-        rows.append({
-            "name_parts": (p.core, p.trade_pinyin, p.industry), "clean": p.clean,
-            "division": p.division or "", "form": p.form, "branch": "-" if p.branch is None else p.branch or "?",
-            "hard": hard, "uscc": next((i.value for i in ids if i.valid and i.type == "uscc"), ""),
-            "org_part": _org_parts(ids), "phone": _digits(phone),
-            "address": clean_text(address) if isinstance(address, str) else "",
-            "legal_rep": normalize_person_name(rep).clean if isinstance(rep, str) else "",
-        })
-    return pd.DataFrame(rows, index=m.index)
+    """One row per enterprise mention: parsed name parts, identifier classes, contacts.
+
+    Names and identifier strings repeat across mentions, so each distinct value is parsed once
+    and mapped back (a hash lookup per mention instead of a parse)."""
+    by_name = _per_value(m["name"], _enterprise_name_parts,
+                         ["name_parts", "clean", "division", "form", "branch"])
+    by_id = _per_value(m["identifiers"], _enterprise_id_parts, ["hard", "uscc", "org_part"])
+    f = pd.concat([by_name, by_id], axis=1)
+    f["phone"] = _mapped(m["phone"], _digits)
+    f["address"] = _mapped(m["address"], lambda a: clean_text(a) if isinstance(a, str) else "")
+    f["legal_rep"] = _mapped(legal_rep, lambda r: normalize_person_name(r).clean if isinstance(r, str) else "")
+    return f
+
+
+def _enterprise_name_parts(name: str) -> tuple:
+    p = parse_enterprise_name(name)
+    branch = "-" if p.branch is None else p.branch or "?"
+    return (p.core, p.trade_pinyin, p.industry), p.clean, p.division or "", p.form, branch
+
+
+def _enterprise_id_parts(raw: str) -> tuple:
+    ids = _ids(raw, "enterprise")
+    hard = {f"org:{i.org_code}" for i in ids if i.valid and i.org_code}
+    hard |= {f"reg:{i.value}" for i in ids if i.valid and i.type == "reg_no"}
+    uscc = next((i.value for i in ids if i.valid and i.type == "uscc"), "")
+    return hard, uscc, _org_parts(ids)
+
+
+def _per_value(series: pd.Series, fn, columns: list[str]) -> pd.DataFrame:
+    """fn applied once per distinct value, its tuple spread over `columns`, one row per mention."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    table = [fn(u if isinstance(u, str) else "") for u in uniques]
+    return pd.DataFrame({c: pd.Series([t[j] for t in table], dtype=object).to_numpy()[codes]
+                         for j, c in enumerate(columns)}, index=series.index)
+
+
+def _mapped(series: pd.Series, fn) -> pd.Series:
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    return pd.Series(np.array([fn(u) for u in uniques], dtype=object)[codes], index=series.index)
 
 
 def _org_parts(ids: list[Identifier]) -> tuple[str, ...]:
@@ -91,21 +113,27 @@ def enterprise_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.nd
 # -- persons ----------------------------------------------------------------------------------
 
 def person_features(m: pd.DataFrame, contexts: pd.Series) -> pd.DataFrame:
-    names = {n: normalize_person_name(n) for n in m["name"].unique()}
-    idcache = {r: _ids(r, "person") for r in m["identifiers"].unique()}
-    rows = []
-    for name, ident, birth, ctx in zip(m["name"], m["identifiers"], m["birth_date"], contexts):
-        p, ids = names[name], idcache[ident]
-        id18 = next((i.value for i in ids if i.valid and i.type == "id18"), "")
-        birth = birth if isinstance(birth, str) and birth else (
-            ric_birth_date(id18).isoformat() if id18 and ric_birth_date(id18) else "")
-        rows.append({
-            "name_parts": (p.clean, p.pinyin), "clean": p.clean, "hard": {f"id:{id18}"} if id18 else set(),
-            "id18": id18, "id_values": tuple(i.value for i in ids if i.type in ("id18", "id_masked", "uscc", "unknown")
-                                             and len(i.value) >= 15),
-            "birth_date": birth, "context": ctx,
-        })
-    return pd.DataFrame(rows, index=m.index)
+    """One row per person mention; names and numbers parsed once per distinct value."""
+    f = pd.concat([_per_value(m["name"], _person_name_parts, ["name_parts", "clean"]),
+                   _per_value(m["identifiers"], _person_id_parts, ["hard", "id18", "id_values", "id_birth"])],
+                  axis=1)
+    given = m["birth_date"].where(m["birth_date"].notna() & (m["birth_date"] != ""), None)
+    f["birth_date"] = given.fillna(f["id_birth"]).fillna("")
+    f["context"] = contexts.to_numpy()
+    return f.drop(columns=["id_birth"])
+
+
+def _person_name_parts(name: str) -> tuple:
+    p = normalize_person_name(name)
+    return (p.clean, p.pinyin), p.clean
+
+
+def _person_id_parts(raw: str) -> tuple:
+    ids = _ids(raw, "person")
+    id18 = next((i.value for i in ids if i.valid and i.type == "id18"), "")
+    values = tuple(i.value for i in ids if i.type in ("id18", "id_masked", "uscc", "unknown") and len(i.value) >= 15)
+    birth = ric_birth_date(id18) if id18 else None
+    return ({f"id:{id18}"} if id18 else set()), id18, values, (birth.isoformat() if birth else "")
 
 
 def person_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
