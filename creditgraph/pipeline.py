@@ -28,7 +28,9 @@ def run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step=lam
     decisions = DecisionLog(settings.decisions_path).latest()
     resolution = resolve(frames, decisions, id_key(settings), step)
     step("writing outputs")
+    t = time.perf_counter()
     write_outputs(out_dir, resolution, frames["rejects"])
+    resolution.report["timings_s"]["write"] = round(time.perf_counter() - t, 2)
     report = _report(load, resolution, decisions, load_s, time.perf_counter() - started)
     (out_dir / "run_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str),
                                             encoding="utf-8")

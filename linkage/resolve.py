@@ -42,32 +42,38 @@ class Resolution:
     report: dict = field(default_factory=dict)
 
 
+class _Timer:
+    """Seconds per named stage, for the run report; each stage also names itself to `step`."""
+
+    def __init__(self, step):
+        self.step, self.seconds = step, {}
+
+    def __call__(self, name: str, fn, *args):
+        self.step(name)
+        started = time.perf_counter()
+        result = fn(*args)
+        self.seconds[name] = round(time.perf_counter() - started, 2)
+        return result
+
+
 def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], key: bytes,
             step=lambda name: None) -> Resolution:
     mentions, relations = frames["mentions"], frames["relations"]
-    timings = {}
-    t = time.perf_counter()
-    step("enterprises")
-    ent = _resolve_kind("enterprise", mentions, relations, decisions, None, key)
-    timings["enterprises"] = time.perf_counter() - t
-    t = time.perf_counter()
-    step("persons")
-    per = _resolve_kind("person", mentions, relations, decisions, ent.mentions.set_index("mention_id")["entity_id"], key)
-    timings["persons"] = time.perf_counter() - t
-    t = time.perf_counter()
-    step("outputs")
+    timed = _Timer(step)
+    ent = timed("enterprises", _resolve_kind, "enterprise", mentions, relations, decisions, None, key)
+    firms = ent.mentions.set_index("mention_id")["entity_id"]
+    per = timed("persons", _resolve_kind, "person", mentions, relations, decisions, firms, key)
     assigned = pd.concat([ent.mentions, per.mentions])
     entity_of = assigned.set_index("mention_id")["entity_id"]
     out = Resolution(
         mentions=assigned[["source", "record_id", "role", "entity_id", "score", "mention_id", "name", "kind"]],
-        entities=pd.concat([_entities(ent, key), _entities(per, key)], ignore_index=True),
-        relations=_relations(relations, entity_of),
+        entities=timed("entities", lambda: pd.concat([_entities(ent, key), _entities(per, key)], ignore_index=True)),
+        relations=timed("relations", _relations, relations, entity_of),
         lists=_lists(frames["lists"], entity_of),
-        review=_concat([_review(ent, decisions), _review(per, decisions)]),
+        review=timed("review queue", lambda: _concat([_review(ent, decisions), _review(per, decisions)])),
         vault=_vault(per),
     )
-    timings["outputs"] = time.perf_counter() - t
-    out.report = {"timings_s": {k: round(v, 2) for k, v in timings.items()},
+    out.report = {"timings_s": timed.seconds,
                   "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
                   "person": {**per.link.stats, "model": per.link.model.describe()}}
     return out
