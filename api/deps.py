@@ -25,15 +25,15 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
 bearer = HTTPBearer(auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Any:
+async def get_store(request: Request) -> Any:
     return request.app.state.store
 
 
-def get_queries(request: Request) -> Queries:
+async def get_queries(request: Request) -> Queries:
     return request.app.state.queries
 
 

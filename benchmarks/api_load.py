@@ -9,7 +9,10 @@ and loads it with Neo4jStore.load: that WIPES whatever else the database holds (
 Without it the graph already in the database is used. The API runs under uvicorn
 (`api.app:app_from_env`, --workers processes), locust runs headless in another process for
 --duration seconds. Targets: entity detail p95 < 20 ms, related parties p95 < 60 ms, no errors.
-Prints a JSON summary last (p50/p95/p99 per endpoint, requests/s, failures).
+Prints a JSON summary last (p50/p95/p99 per endpoint, requests/s, failures); exit 1 when a
+target is missed. --wait > 0 gives each client a think time of 0..wait s (a paced load);
+0 is a closed loop (saturation). uvicorn uses uvloop/httptools when installed
+(uvicorn[standard]); results: docs/api.md.
 """
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def store(request, resolved):
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
+def data_dir(tmp_path_factory, store):
+    """Per store run: its own keys file, audit trail and decision log."""
     return tmp_path_factory.mktemp("data")
 
 
