@@ -27,7 +27,9 @@ class FieldModel:
     options: dict = field(default_factory=dict)
 
     def weights(self) -> np.ndarray:
-        return np.log2(self.m / self.u)
+        """log2(m/u) per level, never rising from a stronger level to a weaker one: levels are
+        ordered strongest first, and a homophone must not weigh more than the exact name."""
+        return np.minimum.accumulate(np.log2(self.m / self.u))
 
 
 @dataclass
