@@ -195,14 +195,15 @@ def neo4j_status():
 
 
 @app.command()
-def serve(from_: FromDir = Path("data/demo/resolved"), neo4j: Neo4jUri = None,
-          host: str = "127.0.0.1", port: int = 8000):
-    """Serve the query API (and the stewards' page at /review)."""
-    import uvicorn
-
-    from api.app import create_app
-    from graph.store import open_store
-    uvicorn.run(create_app(store=open_store(neo4j), resolved_dir=from_), host=host, port=port)
+def serve(from_: Annotated[Optional[Path], typer.Option("--from", help="A resolve output directory "
+                                                        "(default: the demo's).")] = None,
+          neo4j: Neo4jUri = None, host: str = "127.0.0.1", port: int = 8000,
+          load: Annotated[bool, typer.Option(help="Load DIR into Neo4j first (the embedded store always loads)."
+                                             )] = False):
+    """Serve the query API, docs at /docs, and the stewards' page at /review."""
+    from api.app import serve as run
+    run(from_ or get_settings().data / "demo" / "resolved", neo4j_uri=neo4j, host=host, port=port,
+        load=load or None)
 
 
 @apikey_app.command("create")
