@@ -72,8 +72,12 @@ class LoadResult:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         self.flush()
-        return {k: pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-                for k, parts in self.chunks.items()}
+        return {k: _concat(parts) for k, parts in self.chunks.items()}
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    filled = [p for p in parts if len(p)]
+    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or parts)[0]
 
 
 def read_manifest(manifest: Manifest, progress=None) -> LoadResult:
