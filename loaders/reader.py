@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,13 @@ class LoadResult:
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     filled = [p for p in parts if len(p)]
-    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or parts)[0]
+    if len(filled) <= 1:
+        return (filled or parts)[0]
+    with warnings.catch_warnings():
+        # A source without, say, amounts has an all-empty column; the columns are fixed by
+        # COLUMNS, so pandas' coming change in dtype inference for such columns is harmless.
+        warnings.simplefilter("ignore", FutureWarning)
+        return pd.concat(filled, ignore_index=True)
 
 
 def read_manifest(manifest: Manifest, progress=None) -> LoadResult:
