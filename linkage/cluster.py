@@ -74,10 +74,14 @@ def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, thres
     log_odds = np.log2(prob / np.maximum(1 - prob, 1e-300)) if log_odds is None else log_odds
     ambiguous, outweighed = _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin)
     match_pairs = _match_counter(left, right, prob, threshold)
+    # A record ambiguous between two identified entities waits for a steward: it merges with
+    # nothing else either (two such leftovers would otherwise find each other on the name).
+    undecided = set(left[ambiguous].tolist()) | set(right[ambiguous].tolist())
+    undecided = {r for r in undecided if not hard_ids[r]}
     for k in np.argsort(-prob, kind="stable"):
         if prob[k] < threshold:
             break
-        if ambiguous[k] or outweighed[k]:
+        if ambiguous[k] or outweighed[k] or left[k] in undecided or right[k] in undecided:
             continue
         a, b = uf.find(left[k]), uf.find(right[k])
         if a == b:

@@ -125,3 +125,14 @@ def test_cannot_and_must_links_hold():
 def test_pairwise_quality(predicted, truth, expected):
     q = pairwise(pd.Series(predicted), pd.Series(truth))
     assert (q["precision"], q["recall"]) == pytest.approx(expected, abs=1e-4)
+
+
+def test_an_ambiguous_record_waits_for_review_instead_of_pairing_with_another_leftover():
+    # 2 and 3 (no identifier) each match both 0 and 1 (different identifiers) about equally;
+    # 2 and 3 also match each other. Neither may end up with the other: a steward decides.
+    left = np.array([0, 1, 0, 1, 2])
+    right = np.array([2, 2, 3, 3, 3])
+    prob = np.array([0.995, 0.995, 0.995, 0.995, 0.9999])
+    res = cluster(4, left, right, prob, 0.99, [hard("org:A"), hard("org:B"), hard(), hard()],
+                  log_odds=np.array([10.0, 10.2, 10.0, 10.2, 14.0]))
+    assert len(set(res.labels.tolist())) == 4
