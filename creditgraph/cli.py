@@ -154,8 +154,7 @@ def _evidence_table(row: dict) -> Table:
     table = Table("field", "left", "right", "level", "weight",
                   title=f"{row['pair_id']} {row['kind']} score {float(row['score']):.3f} ({row['reason']})")
     for field, ev in json.loads(row["evidence"]).items():
-        table.add_row(field, " / ".join(map(str, ev.get("left", []))), " / ".join(map(str, ev.get("right", []))),
-                      ev["level"], f"{ev['weight']:+.2f}")
+        table.add_row(field, str(ev.get("left", "")), str(ev.get("right", "")), ev["level"], f"{ev['weight']:+.2f}")
     return table
 
 

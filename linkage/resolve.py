@@ -315,10 +315,17 @@ def _lists(lists: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
 
 
 def _review(res: KindResult, decisions: dict) -> pd.DataFrame:
+    """Pairs for a steward: uncertain ones (unless identifiers already tell the two clusters
+    apart), ambiguous ones, and conflicts (strong evidence against different identifiers)."""
     pairs, levels = res.link.pairs, res.link.levels
     labels = res.link.labels
+    cluster_ids = defaultdict(set)
+    for label, ids in zip(labels.tolist(), res.records.hard_ids):
+        cluster_ids[label] |= ids
+    told_apart = np.array([bool(cluster_ids[a]) and bool(cluster_ids[b]) and not (cluster_ids[a] & cluster_ids[b])
+                           for a, b in zip(labels[pairs["left"]].tolist(), labels[pairs["right"]].tolist())], bool)
     todo = pairs["status"].isin(["ambiguous", "conflict"]) | (
-        (pairs["status"] == "uncertain") & (labels[pairs["left"]] != labels[pairs["right"]]))
+        (pairs["status"] == "uncertain") & (labels[pairs["left"]] != labels[pairs["right"]]) & ~told_apart)
     rows = []
     m = res.mentions
     entity_of_record = m.groupby("record")["entity_id"].first()
@@ -330,8 +337,8 @@ def _review(res: KindResult, decisions: dict) -> pd.DataFrame:
             continue
         evidence = res.link.model.evidence(levels[k])
         for name, ev in evidence.items():
-            ev["left"] = list(map(_show, res.records.values[name][a]))
-            ev["right"] = list(map(_show, res.records.values[name][b]))
+            ev["left"] = " / ".join(map(_show, res.records.values[name][a]))
+            ev["right"] = " / ".join(map(_show, res.records.values[name][b]))
         rows.append({"pair_id": hashlib.sha1(f"{left}|{right}".encode()).hexdigest()[:12],
                      "kind": m["kind"].iloc[0], "left_mention": left, "right_mention": right,
                      "left_entity": entity_of_record[a], "right_entity": entity_of_record[b],

@@ -183,7 +183,12 @@ def test_review_from_the_terminal_lands_in_the_decision_log(city, settings, monk
     from creditgraph.cli import app
     _, out, _ = resolve(city, settings)
     queue = pd.read_csv(out / "review_queue.csv", dtype=str)
-    assert len(queue), "the mini city leaves at least one pair for review"
+    assert queue.empty, "identifiers tell the mini city's close pairs apart: nothing to review"
+    queue = pd.DataFrame([{"pair_id": "p1", "kind": "person", "left_mention": "court:c3:subject",
+                           "right_mention": "registry:r1:legal_rep", "left_entity": "P-a", "right_entity": "P-b",
+                           "score": 0.6, "reason": "uncertain",
+                           "evidence": '{"name": {"left": "张伟", "right": "张伟", "level": "exact", "weight": 6.5}}'}])
+    queue.to_csv(out / "review_queue.csv", index=False)
     monkeypatch.setenv("CREDITGRAPH_DATA", str(settings.data))
     settings_module.get_settings.cache_clear()
     runner = CliRunner()
