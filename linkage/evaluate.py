@@ -41,21 +41,18 @@ def evaluate(mentions: pd.DataFrame, truth: pd.DataFrame, kinds: pd.Series | Non
 
 def false_merges(joined: pd.DataFrame, limit: int) -> list[dict]:
     """Predicted entities that hold mentions of more than one true entity."""
-    mixed = joined.groupby("entity_id")["entity_id_true"].nunique()
-    rows = []
-    for eid in mixed[mixed > 1].index[:limit]:
-        group = joined[joined["entity_id"] == eid]
-        rows.append({"entity_id": eid, "true_entities": sorted(set(group["entity_id_true"]))[:5],
-                     "names": sorted(set(group["name"]))[:5]})
-    return rows
+    return _mixed(joined, "entity_id", "entity_id_true", limit, ("entity_id", "true_entities"))
 
 
 def missed_merges(joined: pd.DataFrame, limit: int) -> list[dict]:
     """True entities split over several predicted entities."""
-    split = joined.groupby("entity_id_true")["entity_id"].nunique()
+    return _mixed(joined, "entity_id_true", "entity_id", limit, ("true_entity", "entities"))
+
+
+def _mixed(joined: pd.DataFrame, by: str, other: str, limit: int, names: tuple[str, str]) -> list[dict]:
+    counts = joined.groupby(by)[other].nunique()
     rows = []
-    for tid in split[split > 1].index[:limit]:
-        group = joined[joined["entity_id_true"] == tid]
-        rows.append({"true_entity": tid, "entities": sorted(set(group["entity_id"]))[:5],
-                     "names": sorted(set(group["name"]))[:5]})
+    for key in counts[counts > 1].index[:limit]:
+        group = joined[joined[by] == key]
+        rows.append({names[0]: key, names[1]: sorted(set(group[other]))[:5], "names": sorted(set(group["name"]))[:5]})
     return rows
