@@ -13,7 +13,7 @@ import pandas as pd
 
 from linkage.cluster import UnionFind
 from linkage.engine import Records, Training
-from linkage.identifiers import Identifier, classify, ric_birth_date
+from linkage.identifiers import Identifier, classify, ric_birth_date, upgrade_ric15
 from linkage.names import clean_text, normalize_person_name, parse_enterprise_name
 
 MAX_VALUES = 8  # variants kept per field per record: enough evidence, bounded compare cost
@@ -131,9 +131,17 @@ def _person_name_parts(name: str) -> tuple:
 def _person_id_parts(raw: str) -> tuple:
     ids = _ids(raw, "person")
     id18 = next((i.value for i in ids if i.valid and i.type == "id18"), "")
-    values = tuple(i.value for i in ids if i.type in ("id18", "id_masked", "uscc", "unknown") and len(i.value) >= 15)
+    values = tuple(_as_person_number(i) for i in ids if len(i.value) >= 15)
     birth = ric_birth_date(id18) if id18 else None
     return ({f"id:{id18}"} if id18 else set()), id18, values, (birth.isoformat() if birth else "")
+
+
+def _as_person_number(i: Identifier) -> str:
+    """In a person's identifier column, a 15-digit value that failed as a legacy identity number
+    (a typo in its date) is still one: given its 18-digit form, a typo stays a one-digit typo."""
+    if len(i.value) == 15 and i.value.isdigit() and i.type != "id18":
+        return upgrade_ric15(i.value)
+    return i.value
 
 
 def person_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
@@ -149,8 +157,8 @@ def person_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.ndarra
         k = keys[r]
         for v in ids:
             k.append(f"mk:{v[:6]}{v[-4:]}")     # area + last four: what a masked number keeps
-            if "*" not in v:
-                k.extend((f"ia:{v[:9]}", f"ib:{v[9:]}"))
+            if "*" not in v:  # three slices of the 17-digit body: one typo leaves two intact
+                k.extend((f"i1:{v[:12]}", f"i2:{v[:6]}{v[12:17]}", f"i3:{v[6:17]}"))
         for c in ctx:
             k.append(f"cx:{c.split('|')[0]}|{parts[1]}")
         if birth:

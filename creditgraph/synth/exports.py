@@ -46,7 +46,7 @@ def registry_rows(w: World, g: Garbler) -> Iterator[Row]:
             continue
         rep = w.persons[f.legal_rep]
         values = [g.firm_id(f, org_rate=0.0, regno=False), f.regno, g.firm_name(f), g.person_name(rep),
-                  g.person_id(rep), str(f.capital) if f.capital else "", g.date(f.founded), f.address, f.phone]
+                  g.person_id(rep, keyed=True), str(f.capital) if f.capital else "", g.date(f.founded), f.address, f.phone]
         yield Row(values, [("subject", f.eid), ("legal_rep", rep.pid)], [f.rel_lr])
 
 
@@ -55,7 +55,7 @@ def shareholder_rows(w: World, g: Garbler) -> Iterator[Row]:
         for kind, ix, ratio, rel in f.holders:
             if kind == "P":
                 p = w.persons[ix]
-                holder = ["自然人股东", g.person_name(p), g.person_id(p)]
+                holder = ["自然人股东", g.person_name(p), g.person_id(p, keyed=True)]
                 hid = p.pid
             else:
                 h = w.firms[ix]
@@ -169,7 +169,7 @@ def guarantee_rows(w: World, g: Garbler) -> Iterator[Row]:
         b = w.firms[bx]
         if kind == "P":
             p = w.persons[gx]
-            guarantor, gid = [g.person_name(p), "自然人", g.person_id(p)], p.pid
+            guarantor, gid = [g.person_name(p), "自然人", g.person_id(p, keyed=True)], p.pid
         else:
             h = w.firms[gx]
             guarantor, gid = [g.firm_name(h), "企业", g.firm_id(h)], h.eid

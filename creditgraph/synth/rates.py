@@ -65,7 +65,8 @@ class Noise:
     dot_variant: float = 0.5            # minority names: another middle-dot code point
     # identifiers
     id_missing: float = 0.03
-    id_missing_keyed: float = 0.003     # where the number keys the record (social insurance, personnel filings)
+    id_missing_keyed: float = 0.003     # where a filing requires the number: registry legal rep, shareholders,
+                                        # personnel, social insurance, guarantee contracts
     id_typo: float = 0.01               # one character changed: the checksum fails
     id_lowercase: float = 0.04          # lower-case USCC letters, lower-case x
     id_fullwidth: float = 0.01
