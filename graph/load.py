@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 import sys
 import unicodedata

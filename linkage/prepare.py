@@ -6,7 +6,6 @@ start: the identifier decides, exactly. Every other mention is a record of its o
 """
 from __future__ import annotations
 
-from collections import defaultdict
 
 import numpy as np
 import pandas as pd
