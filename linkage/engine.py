@@ -37,9 +37,6 @@ class LinkResult:
     model: MatchModel
     stats: dict = field(default_factory=dict)
 
-    def review(self) -> pd.DataFrame:
-        return self.pairs[self.pairs["status"].isin(["uncertain", "ambiguous", "conflict"])]
-
 
 @dataclass
 class Training:
@@ -55,6 +52,7 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
     """Score and cluster records. u always comes from random pairs; m from `training` when
     given (identifier-confirmed pairs), else from EM on the candidate pairs."""
     cands = candidate_pairs(records.keys, max_block=max_block, groups=records.groups)
+    levels = compare_pairs(model, records.values, cands.left, cands.right)
     if len(records) >= 200:  # fewer records give too few distinct random pairs: keep starting u
         model.estimate_u(_random_levels(model, records, seed))
     if training is not None and len(training.left) >= 100:
@@ -62,9 +60,7 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
                          training.defining_fields)
         em = {"m_from": f"{len(training.left)} identifier-confirmed pairs", "u_from": "random pairs"}
     else:
-        em = {**model.fit_em(compare_pairs(model, records.values, cands.left, cands.right), fix_u=True),
-              "u_from": "random pairs"}
-    levels = compare_pairs(model, records.values, cands.left, cands.right)
+        em = {**model.fit_em(levels, fix_u=True), "u_from": "random pairs"}
     if model.prior_from == "em":
         em["prior"] = model.fit_prior(levels, _total_pairs(records))
     prob = model.probability(levels)
