@@ -19,6 +19,7 @@ from creditgraph.privacy import id_hash, mask
 from creditgraph.settings import Settings, get_settings
 from linkage.decisions import Decision, DecisionLog, Verdict, pair_key
 from graph.store import normalise_name
+from linkage import review
 from linkage.identifiers import classify
 
 # the store's default for related_parties / shortest_path: every type but POSSIBLY_SAME_AS
@@ -307,13 +308,11 @@ class Queries:
     # --- review -----------------------------------------------------------------------------
 
     def _queue_rows(self) -> list[dict]:
+        """The resolve output's queue, read once (linkage.review.queue, as the CLI reads it)."""
         if self._queue is None:
             path = self.resolved_dir / "review_queue.csv" if self.resolved_dir else None
-            rows: list[dict] = []
-            if path and path.exists():
-                with open(path, encoding="utf-8-sig", newline="") as f:
-                    rows = [r for r in csv.DictReader(f) if r.get("pair_id")]
-            self._queue = rows
+            rows = review.queue(self.resolved_dir).to_dict("records") if path and path.exists() else []
+            self._queue = [r for r in rows if r.get("pair_id")]
         return self._queue
 
     def queue_size(self) -> int:

@@ -50,3 +50,17 @@ def hdr(key: str | None, purpose: bool = True) -> dict[str, str]:
     if key:
         h["X-API-Key"] = key
     return h
+
+
+def memory_app(root: Path):
+    """The API over a memory store loaded from a copy of the fixture under `root`:
+    (app, store, settings, keys by role), for tests that need their own app outside conftest."""
+    from api.app import create_app
+    from creditgraph.settings import Settings
+    from graph.store import open_store
+    resolved = resolved_copy(root / "resolved_small")
+    settings = Settings(data=root / "data", id_key=TEST_ID_KEY)
+    keys = make_keys(settings.data / "api_keys.json")
+    store = open_store(f"memory://{root / 'graph.pickle'}")
+    store.load(resolved)
+    return create_app(store=store, resolved_dir=resolved, settings=settings), store, settings, keys

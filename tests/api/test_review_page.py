@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from api.app import create_app
-from api_helpers import TEST_ID_KEY, make_keys, resolved_copy
-from creditgraph.settings import Settings
+from api_helpers import memory_app
 from linkage.decisions import DecisionLog, Verdict
 
 CHROMIUM = "/usr/bin/chromium"
@@ -21,14 +19,7 @@ SCREENSHOT = Path("/tmp/creditgraph_review_page.png")
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from graph.store import open_store
-    root = tmp_path_factory.mktemp("e2e")
-    resolved = resolved_copy(root / "resolved_small")
-    settings = Settings(data=root / "data", id_key=TEST_ID_KEY)
-    keys = make_keys(settings.data / "api_keys.json")
-    store = open_store(f"memory://{root / 'graph.pickle'}")
-    store.load(resolved)
-    app = create_app(store=store, resolved_dir=resolved, settings=settings)
+    app, _, settings, keys = memory_app(tmp_path_factory.mktemp("e2e"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -13,19 +13,11 @@ import schemathesis
 from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings as hyp_settings
 
-from api.app import create_app
-from api_helpers import TEST_ID_KEY, make_keys, resolved_copy
-from creditgraph.settings import Settings
-from graph.store import open_store
+from api_helpers import memory_app
 
 _TMP = Path(tempfile.mkdtemp(prefix="cg-schemathesis-"))
 atexit.register(shutil.rmtree, _TMP, True)
-_RESOLVED = resolved_copy(_TMP / "resolved_small")
-_SETTINGS = Settings(data=_TMP / "data", id_key=TEST_ID_KEY)
-_KEYS = make_keys(_SETTINGS.data / "api_keys.json")
-_STORE = open_store(f"memory://{_TMP / 'graph.pickle'}")
-_STORE.load(_RESOLVED)
-app = create_app(store=_STORE, resolved_dir=_RESOLVED, settings=_SETTINGS)
+app, _, _, _KEYS = memory_app(_TMP)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
