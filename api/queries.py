@@ -87,7 +87,7 @@ class Queries:
         self.settings = settings or get_settings()
         self.vault = Vault(self.resolved_dir / "identity_vault.csv" if self.resolved_dir else None)
         self.decisions = DecisionLog(self.settings.decisions_path)
-        self._queue: list[dict] | None = None
+        self._queue = None  # the review queue's DataFrame, read once
 
     # --- rows -> models ---------------------------------------------------------------------
 
@@ -308,12 +308,14 @@ class Queries:
     # --- review -----------------------------------------------------------------------------
 
     def _queue_rows(self) -> list[dict]:
-        """The resolve output's queue, read once (linkage.review.queue, as the CLI reads it)."""
+        """The resolve output's queue in review order (linkage.review, as the CLI reads it)."""
         if self._queue is None:
             path = self.resolved_dir / "review_queue.csv" if self.resolved_dir else None
-            rows = review.queue(self.resolved_dir).to_dict("records") if path and path.exists() else []
-            self._queue = [r for r in rows if r.get("pair_id")]
-        return self._queue
+            q = review.queue(self.resolved_dir) if path and path.exists() else None
+            self._queue = q[q["pair_id"] != ""] if q is not None else None
+        if self._queue is None:
+            return []
+        return review.review_order(self._queue, self.decisions.latest()).to_dict("records")
 
     def queue_size(self) -> int:
         return len(self._queue_rows())
@@ -341,9 +343,8 @@ class Queries:
     def review_queue(self, include_decided: bool, limit: int, offset: int) -> m.ReviewQueue:
         latest = self.decisions.latest()
         rows = self._queue_rows()
-        decided = {r["pair_id"]: latest.get(pair_key(r.get("left_mention", ""), r.get("right_mention", "")))
-                   for r in rows}
-        pending = [r for r in rows if decided[r["pair_id"]] is None]
+        decided = {r["pair_id"]: latest.get(pair_key(r["left_mention"], r["right_mention"])) for r in rows}
+        pending = [r for r in rows if review.is_pending(decided[r["pair_id"]])]
         shown = rows if include_decided else pending
         items = [self._item(r, decided[r["pair_id"]].verdict.value if decided[r["pair_id"]] else None)
                  for r in shown[offset: offset + limit]]

@@ -20,12 +20,27 @@ def queue(resolved_dir: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"pair_id": str}, keep_default_na=False)
 
 
+def is_pending(decision: Decision | None) -> bool:
+    """A pair waits for a steward until its latest decision is `same` or `different`;
+    `unsure` leaves it in the queue, behind the pairs nobody has looked at yet."""
+    return decision is None or decision.verdict == Verdict.UNSURE
+
+
+def review_order(q: pd.DataFrame, latest: dict[tuple[str, str], Decision]) -> pd.DataFrame:
+    """Pairs not looked at first, then pairs marked unsure, then decided ones; each by score."""
+    def rank(a: str, b: str) -> int:
+        d = latest.get(pair_key(a, b))
+        return 0 if d is None else 1 if d.verdict == Verdict.UNSURE else 2
+    ranked = q.assign(_rank=[rank(a, b) for a, b in zip(q["left_mention"], q["right_mention"])])
+    return ranked.sort_values(["_rank", "score", "pair_id"], ascending=[True, False, True]).drop(columns="_rank")
+
+
 def pending(resolved_dir: Path, settings: Settings) -> pd.DataFrame:
-    """Pairs with no decision yet, or whose latest decision is `unsure`."""
+    """The pairs waiting for a steward (`is_pending`), in `review_order`."""
     q = queue(resolved_dir)
-    decided = {p for p, d in DecisionLog(settings.decisions_path).latest().items() if d.verdict != Verdict.UNSURE}
-    keep = [pair_key(a, b) not in decided for a, b in zip(q["left_mention"], q["right_mention"])]
-    return q[keep].sort_values(["score", "pair_id"], ascending=[False, True])
+    latest = DecisionLog(settings.decisions_path).latest()
+    keep = [is_pending(latest.get(pair_key(a, b))) for a, b in zip(q["left_mention"], q["right_mention"])]
+    return review_order(q[keep], latest)
 
 
 def find_pair(resolved_dir: Path, pair_id: str) -> dict:

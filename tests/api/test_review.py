@@ -35,3 +35,17 @@ def test_decision_validation(client, keys):
     assert client.post("/review/decisions", json={"pair_id": "rq-0001", "verdict": "maybe"}, headers=h).status_code == 422
     r = client.post("/review/decisions", json={"pair_id": "rq-9999", "verdict": "same"}, headers=h)
     assert r.status_code == 404 and "GET /review/queue" in r.json()["detail"]
+
+
+def test_unsure_keeps_a_pair_pending_behind_the_others(client, keys):
+    h = hdr(keys["steward"])
+    before = client.get("/review/queue", headers=h).json()
+    first = before["items"][0]
+    r = client.post("/review/decisions", json={"pair_id": first["pair_id"], "verdict": "unsure",
+                                               "note": "ask the registry"}, headers=h)
+    assert r.status_code == 201, r.text
+    after = client.get("/review/queue", headers=h).json()
+    assert after["pending"] == before["pending"]
+    assert after["items"][-1]["pair_id"] == first["pair_id"]
+    assert after["items"][-1]["decision"] == "unsure"
+    assert [i["pair_id"] for i in after["items"][:-1]] == [i["pair_id"] for i in before["items"][1:]]

@@ -67,6 +67,15 @@ def test_steward_decides_a_pair(live):
             page.click("#load")
             expect(page.locator('section.pair[data-pair-id="rq-0002"]')).to_have_count(1)
             expect(page.locator('section.pair[data-pair-id="rq-0001"]')).to_have_count(0)
+
+            # unsure: the pair stays pending, out of sight until the queue is loaded again
+            page.locator('section.pair[data-pair-id="rq-0002"] button.unsure').click()
+            expect(page.locator("#status")).to_contain_text("Recorded unsure for rq-0002")
+            expect(page.locator("#count")).to_have_text("1 pending of 2")
+            expect(page.locator(".empty")).to_contain_text("1 pair(s) marked unsure remain")
+            page.click("#load")
+            again = page.locator('section.pair[data-pair-id="rq-0002"]')
+            expect(again.locator(".earlier")).to_have_text("marked unsure before")
         finally:
             browser.close()
     latest = DecisionLog(settings.decisions_path).latest()
