@@ -9,6 +9,7 @@ settings.audit_path, steward decisions: settings.decisions_path.
 """
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ def create_app(store: Any = None, resolved_dir: Path | str | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Everything built so far (modules, routes, the store, an in-memory graph) lives as long
+        # as the process: freezing it keeps Python's full collections from walking it again and
+        # again. Unfrozen, each took 50-80 ms under load, a stall for every request in flight.
+        gc.collect()
+        gc.freeze()
         yield
         if owns_store and hasattr(store, "close"):
             store.close()

@@ -1,30 +1,30 @@
 """Locust users for benchmarks/api_load.py: entity detail and related parties on random ids.
 
 Env: CG_BENCH_IDS (file of entity ids, one a line), CG_BENCH_KEY (API key),
-CG_BENCH_DEPTH (related parties depth, default 2), CG_BENCH_WAIT (max think time in s, default 0).
+CG_BENCH_DEPTH (related parties depth, default 2), CG_BENCH_WAIT (max think time in s, default 0),
+CG_BENCH_CLIENT (`fast`: FastHttpUser, geventhttpclient, the default; `requests`: HttpUser).
 """
 import os
 import random
 
-from locust import HttpUser, between, constant, task
+from locust import FastHttpUser, HttpUser, between, constant, task
 
 IDS = [x.strip() for x in open(os.environ["CG_BENCH_IDS"], encoding="utf-8") if x.strip()]
 KEY = os.environ["CG_BENCH_KEY"]
 DEPTH = int(os.environ.get("CG_BENCH_DEPTH", "2"))
 WAIT = float(os.environ.get("CG_BENCH_WAIT", "0"))
+HEADERS = {"X-API-Key": KEY, "X-Purpose": "api load benchmark"}
+Base = HttpUser if os.environ.get("CG_BENCH_CLIENT") == "requests" else FastHttpUser
 
 
-class ApiUser(HttpUser):
+class ApiUser(Base):
     wait_time = between(0, WAIT) if WAIT > 0 else constant(0)
-
-    def on_start(self):
-        self.client.headers.update({"X-API-Key": KEY, "X-Purpose": "api load benchmark"})
 
     @task(3)
     def entity_detail(self):
-        self.client.get(f"/entities/{random.choice(IDS)}", name="entity detail")
+        self.client.get(f"/entities/{random.choice(IDS)}", name="entity detail", headers=HEADERS)
 
     @task(1)
     def related(self):
         self.client.get(f"/entities/{random.choice(IDS)}/related?depth={DEPTH}&limit=100",
-                        name=f"related parties depth {DEPTH}")
+                        name=f"related parties depth {DEPTH}", headers=HEADERS)
