@@ -113,9 +113,19 @@ def app_from_env() -> FastAPI:
 
 
 def serve(resolved_dir: Path | str | None, neo4j_uri: str | None = None, host: str = "127.0.0.1",
-          port: int = 8000, load: bool | None = None) -> None:
-    """`creditgraph serve --from DIR [--neo4j URI] --host --port`."""
+          port: int = 8000, load: bool | None = None, workers: int = 1) -> None:
+    """`creditgraph serve --from DIR [--neo4j URI] --host --port --workers`."""
+    import os
+
     import uvicorn
+    if workers > 1:  # uvicorn spawns the processes; each builds its app with app_from_env
+        if neo4j_uri and load:
+            build_store(resolved_dir, neo4j_uri, load=True).close()  # load once, not per worker
+        os.environ["CREDITGRAPH_RESOLVED_DIR"] = str(resolved_dir or "")
+        os.environ["NEO4J_URI"] = neo4j_uri or ""
+        uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=False)
+        return
     store = build_store(resolved_dir, neo4j_uri, load)
     app = create_app(store=store, resolved_dir=resolved_dir)
     try:

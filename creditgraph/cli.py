@@ -198,11 +198,14 @@ def serve(from_: Annotated[Optional[Path], typer.Option("--from", help="A resolv
                                                         "(default: the demo's).")] = None,
           neo4j: Neo4jUri = None, host: str = "127.0.0.1", port: int = 8000,
           load: Annotated[bool, typer.Option(help="Load DIR into Neo4j first (the embedded store always loads)."
-                                             )] = False):
+                                             )] = False,
+          workers: Annotated[int, typer.Option(min=1, max=64, envvar="CREDITGRAPH_API_WORKERS",
+                                               help="Server processes; one per core serves the most. "
+                                                    "Each embedded-store worker holds its own graph.")] = 1):
     """Serve the query API, docs at /docs, and the stewards' page at /review."""
     from api.app import serve as run
     run(from_ or get_settings().data / "demo" / "resolved", neo4j_uri=neo4j, host=host, port=port,
-        load=load or None)
+        load=load or None, workers=workers)
 
 
 @apikey_app.command("create")
