@@ -264,7 +264,7 @@ class ReviewItem(BaseModel):
 
 class ReviewQueue(BaseModel):
     total: int = Field(description="pairs in the queue, decided or not")
-    pending: int = Field(description="pairs without a decision")
+    pending: int = Field(description="pairs not yet decided same or different (none, or unsure)")
     items: list[ReviewItem]
 
 

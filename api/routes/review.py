@@ -12,7 +12,8 @@ router = APIRouter(prefix="/review", tags=["review"], responses=ERRORS)
 
 
 @router.get("/queue", response_model=ReviewQueue, dependencies=[allow(Permission.REVIEW)],
-            summary="Pairs the linkage could not decide; decided pairs hidden unless asked")
+            summary="Pairs the linkage could not decide: those nobody has looked at first, then those "
+                    "marked unsure; pairs decided same or different only with include_decided")
 def queue(queries: QueriesDep, include_decided: bool = False,
           limit: Annotated[int, Query(ge=1, le=200)] = 50,
           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ReviewQueue:
