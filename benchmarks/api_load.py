@@ -134,9 +134,12 @@ def run_locust(args, base: str, env: dict, prefix: Path, api: psutil.Process,
                          "-t", f"{args.duration}s", "--host", base, "--csv", str(prefix),
                          "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING"],
                         cwd=ROOT, env=env)
-    locust_cpu = 0.0
+    locust_cpu, deadline = 0.0, time.time() + args.duration + 120
     while proc.poll() is None:  # sample the load tool's CPU while it lives
         locust_cpu = max(locust_cpu, cpu_seconds([proc]))
+        if time.time() > deadline:
+            proc.kill()
+            raise RuntimeError(f"locust ran past {args.duration + 120}s; killed")
         time.sleep(0.5)
     stats = read_stats(prefix)
     return {"endpoints": {k: v for k, v in stats.items() if k != "Aggregated"},
@@ -186,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     full = args.out / f"{args.entities}_{args.relations}"
     summary: dict = {"uri": args.uri, "clients": args.clients, "duration_s": args.duration,
                      "repeat": args.repeat, "workers": args.workers, "depth": args.depth,
-                     "think_time_max_s": args.wait, "client": args.client, "cpus": os.cpu_count()}
+                     "think_time_max_s": args.wait, "client": args.client, "cpus": os.cpu_count(),
+                     "commit": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                              capture_output=True, text=True).stdout.strip()}
     if args.prepare:
         gl = _graph_load()
         if not (full / "entities.csv").exists():
