@@ -2,14 +2,11 @@
 #   docker build -t creditgraph . && docker run -p 8000:8000 creditgraph
 FROM python:3.11-slim
 
-# PYTHONPATH=/app: graph/queries.py reads ../cypher next to the source tree, which a plain
-# `pip install .` does not ship, so the code runs from /app (dependencies from pip install).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    CREDITGRAPH_DATA=/data \
-    PYTHONPATH=/app
+    CREDITGRAPH_DATA=/data
 
 WORKDIR /app
 # Only what the package needs: never the data directory (secret.key, identity vault, jars).

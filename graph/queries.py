@@ -31,7 +31,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, LiteralString, cast
 
-CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
+import cypher
+
+# the top-level cypher/ directory, a data-only package so that wheels ship it
+CYPHER_DIR = Path(cypher.__file__).resolve().parent
 INTERNAL_FILES = {"schema.cypher", "load.cypher"}
 
 _HEADER = re.compile(r"^\s*//\s*(name|when|defaults|range)\s*:\s*(.*?)\s*$")
