@@ -46,4 +46,12 @@ def parse_ratio(text: str) -> float:
     return round(ratio, 6)
 
 
-PARSERS = {"date": parse_date, "number": parse_number, "ratio": parse_ratio, "text": str.strip}
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def parse_text(text: str) -> str:
+    """Trimmed; a line break inside a quoted field (typed in a spreadsheet cell) becomes a space."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+PARSERS = {"date": parse_date, "number": parse_number, "ratio": parse_ratio, "text": parse_text}

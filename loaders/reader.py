@@ -170,18 +170,69 @@ def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceRep
     return report
 
 
+# A quoted field may hold line breaks (an address typed with Enter in a spreadsheet), so a record
+# can span physical lines. An unclosed quote must not swallow the rest of the file: after this many
+# lines the record's first line is rejected on its own and the lines after it are read again.
+MAX_RECORD_LINES = 20
+
+
+def _quote_open(text: str, delimiter: str) -> bool:
+    """Does `text` end inside a quoted field? The csv module's strict mode says so at end of data
+    (its lenient mode, used to read the values, would silently close the field)."""
+    if '"' not in text:
+        return False
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as e:
+        return "unexpected end of data" in str(e)
+    return False
+
+
+def _records(lines, delimiter: str):
+    """Join physical lines into CSV records: yield (first line, text, error); on an error the
+    text is the record's first line (or None for an undecodable line)."""
+    lines, again = iter(lines), []
+    pending: list[tuple[int, str]] = []
+    while True:
+        item = again.pop() if again else next(lines, None)
+        if item is None and not pending:
+            return
+        if item is not None and item[2] and not pending:
+            yield item
+            continue
+        if item is not None and item[2]:  # an undecodable line inside an open quoted field
+            yield pending[0][0], pending[0][1], f"line {item[0]} inside this quoted record: {item[2]}"
+            pending = []
+            continue
+        if item is not None:
+            if not pending and not item[1].strip():
+                continue
+            pending.append(item[:2])
+            text = "".join(t for _, t in pending)
+            if not _quote_open(text, delimiter):
+                yield pending[0][0], text, None
+                pending = []
+                continue
+            if len(pending) < MAX_RECORD_LINES:
+                continue
+        # the quote never closes (end of file, or too many lines): reject the first line alone
+        yield pending[0][0], pending[0][1], (f"unclosed quote: a quoted field opened on line {pending[0][0]} "
+                                    f"does not close within {MAX_RECORD_LINES} lines")
+        again.extend((n, t, None) for n, t in reversed(pending[1:]))
+        pending = []
+
+
 def _csv_rows(lines, delimiter: str, report: SourceReport, result: LoadResult, source: str):
-    """Yield (line, values, raw text) for each CSV record; undecodable lines go to rejects."""
-    for number, text, error in lines:
+    """Yield (line, values, raw text) for each CSV record; undecodable or unreadable ones go to rejects."""
+    for number, text, error in _records(lines, delimiter):
         if error:
             report.rows_read += 1
             report.rejected += 1
-            result.rejects.append(_reject(report.file, number, "", error, source, ""))
-            continue
-        if not text.strip():
+            result.rejects.append(_reject(report.file, number, "", error, source, (text or "").rstrip("\r\n")))
             continue
         try:
-            values = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+            values = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         except csv.Error as e:
             report.rows_read += 1
             report.rejected += 1

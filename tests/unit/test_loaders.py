@@ -140,3 +140,39 @@ def test_ratios(text, ratio):
 def test_ratio_out_of_range():
     with pytest.raises(FieldError):
         parse_ratio("135%")
+
+
+def test_a_quoted_field_may_span_lines(tmp_path):
+    multi = '9,"营口鑫达贸易\n有限公司",法人或其他组织,,"张\r\n伟",(2020)辽0802执9号,2020-03-09\n'
+    result = read_manifest(write(tmp_path, [GOOD[0], multi, GOOD[1]]))
+    report = result.reports[0]
+    assert (report.rows_read, report.accepted, report.rejected) == (3, 3, 0)
+    mentions = result.frames()["mentions"].to_dict("records")
+    by_id = {m["mention_id"]: m for m in mentions}
+    assert by_id["court:9:subject"]["name"] == "营口鑫达贸易 有限公司"
+    assert by_id["court:9:legal_rep"]["name"] == "张 伟"
+    assert by_id["court:9:subject"]["line"] == 3 and by_id["court:2:subject"]["line"] == 6
+
+
+def test_an_unclosed_quote_rejects_its_line_and_the_rest_is_read(tmp_path):
+    stray = '9,"营口鑫达贸易有限公司,法人或其他组织,,,(2020)辽0802执9号,2020-03-09\n'
+    result = read_manifest(write(tmp_path, [GOOD[0], stray, *GOOD[1:]]))
+    report = result.reports[0]
+    assert (report.rows_read, report.accepted, report.rejected) == (4, 3, 1)
+    reject = result.frames()["rejects"].iloc[0]
+    assert reject["line"] == 3 and "unclosed quote" in reject["reason"] and reject["raw"].startswith('9,"营口')
+    lines = sorted(result.frames()["mentions"]["line"].unique())
+    assert lines == [2, 4, 5]
+
+
+def test_an_undecodable_line_inside_a_quoted_record_rejects_the_record(tmp_path):
+    manifest = write(tmp_path, [])
+    bad = ('9,"营口鑫达\n'.encode("utf-8") + b"\xff\xfe\n" + '贸易",法人或其他组织,,,x,2020-03-09\n'.encode("utf-8"))
+    (tmp_path / "court.csv").write_bytes(HEADER.encode("utf-8") + bad + GOOD[0].encode("utf-8"))
+    source = manifest.sources[0].model_copy(update={"encoding": "utf-8"})
+    result = read_manifest(manifest.model_copy(update={"sources": [source]}))
+    report = result.reports[0]
+    assert report.rows_read == report.accepted + report.rejected
+    reasons = result.frames()["rejects"].set_index("line")["reason"].to_dict()
+    assert "line 3 inside this quoted record" in reasons[2]
+    assert report.accepted == 1  # the good row after the broken record
