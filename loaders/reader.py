@@ -192,35 +192,39 @@ def _quote_open(text: str, delimiter: str) -> bool:
 def _records(lines, delimiter: str):
     """Join physical lines into CSV records: yield (first line, text, error); on an error the
     text is the record's first line (or None for an undecodable line)."""
-    lines, again = iter(lines), []
-    pending: list[tuple[int, str]] = []
+    lines, again = iter(lines), []  # again: lines to read a second time, the next one last
+    pending: list[tuple[int, str]] = []  # the lines of a record whose quoted field is open
+
+    def unclosed():  # reject the first line alone; read the ones after it again
+        again.extend((n, t, None) for n, t in reversed(pending[1:]))
+        first, text = pending[0]
+        return first, text, (f"unclosed quote: a quoted field opened on line {first} does not "
+                             f"close within {MAX_RECORD_LINES} lines")
+
     while True:
         item = again.pop() if again else next(lines, None)
-        if item is None and not pending:
-            return
-        if item is not None and item[2] and not pending:
-            yield item
-            continue
-        if item is not None and item[2]:  # an undecodable line inside an open quoted field
-            yield pending[0][0], pending[0][1], f"line {item[0]} inside this quoted record: {item[2]}"
+        if item is None:
+            if not pending:
+                return
+            yield unclosed()  # end of file inside a quoted field
             pending = []
             continue
-        if item is not None:
-            if not pending and not item[1].strip():
-                continue
-            pending.append(item[:2])
-            text = "".join(t for _, t in pending)
-            if not _quote_open(text, delimiter):
-                yield pending[0][0], text, None
-                pending = []
-                continue
-            if len(pending) < MAX_RECORD_LINES:
-                continue
-        # the quote never closes (end of file, or too many lines): reject the first line alone
-        yield pending[0][0], pending[0][1], (f"unclosed quote: a quoted field opened on line {pending[0][0]} "
-                                    f"does not close within {MAX_RECORD_LINES} lines")
-        again.extend((n, t, None) for n, t in reversed(pending[1:]))
-        pending = []
+        number, text, error = item
+        if error:
+            yield (pending[0][0], pending[0][1], f"line {number} inside this quoted record: {error}"
+                   ) if pending else item
+            pending = []
+            continue
+        if not pending and not text.strip():
+            continue
+        pending.append((number, text))
+        record = "".join(t for _, t in pending)
+        if not _quote_open(record, delimiter):
+            yield pending[0][0], record, None
+            pending = []
+        elif len(pending) == MAX_RECORD_LINES:
+            yield unclosed()
+            pending = []
 
 
 def _csv_rows(lines, delimiter: str, report: SourceReport, result: LoadResult, source: str):

@@ -176,3 +176,12 @@ def test_an_undecodable_line_inside_a_quoted_record_rejects_the_record(tmp_path)
     reasons = result.frames()["rejects"].set_index("line")["reason"].to_dict()
     assert "line 3 inside this quoted record" in reasons[2]
     assert report.accepted == 1  # the good row after the broken record
+
+
+def test_an_unclosed_quote_does_not_swallow_a_long_file(tmp_path):
+    stray = '9,"营口鑫达贸易有限公司,法人或其他组织,,,(2020)辽0802执9号,2020-03-09\n'
+    rows = [f"{100 + i},李娜{i},自然人,,,(2020)辽0802执{100 + i}号,2020-03-02\n" for i in range(30)]
+    result = read_manifest(write(tmp_path, [stray, *rows]))
+    report = result.reports[0]
+    assert (report.rows_read, report.accepted, report.rejected) == (31, 30, 1)
+    assert result.frames()["rejects"].iloc[0]["line"] == 2
