@@ -20,7 +20,7 @@ def free_port() -> int:
 def wait_up(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        assert proc.poll() is None, f"serve exited with {proc.returncode}"
+        assert proc.poll() is None, f"serve exited with {proc.returncode} (see serve.log)"
         try:
             if httpx.get(base + "/health", timeout=1).status_code == 200:
                 return
@@ -37,9 +37,10 @@ def test_serve_with_two_workers(tmp_path):
     env = {**os.environ, "CREDITGRAPH_DATA": str(data)}
     env.pop("NEO4J_URI", None)  # the embedded store: each worker loads its own graph
     env.pop("CREDITGRAPH_API_KEYS_FILE", None)
+    log = open(tmp_path / "serve.log", "wb")  # a file, not a pipe nobody drains
     proc = subprocess.Popen([sys.executable, "-m", "creditgraph.cli", "serve", "--from", str(FIXTURE),
                              "--port", str(port), "--workers", "2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_up(base, proc)
@@ -56,3 +57,4 @@ def test_serve_with_two_workers(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+        log.close()
