@@ -38,21 +38,13 @@ The steward review page is at [/review](/review).
 """
 
 
-def _open_memory_store(resolved_dir: Path | None, settings: Settings):
-    from graph.store import open_store
-    store = open_store(f"memory://{settings.data / 'graph.pickle'}")
-    if resolved_dir is not None:
-        store.load(Path(resolved_dir))
-    return store
-
-
 def create_app(store: Any = None, resolved_dir: Path | str | None = None,
                settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     resolved_dir = Path(resolved_dir) if resolved_dir else None
     owns_store = store is None
     if owns_store:
-        store = _open_memory_store(resolved_dir, settings)
+        store = build_store(resolved_dir, settings=settings)  # the embedded store, loaded
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

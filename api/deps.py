@@ -1,6 +1,5 @@
-"""Dependencies: the store, the query layer, the current principal and the purpose.
+"""Dependencies: the query layer, the current principal and the purpose.
 
-    StoreDep      the graph Store of this app
     QueriesDep    the query layer (api.queries.Queries) over it
     PrincipalDep  who is calling (API key from X-API-Key or Authorization: Bearer) -> 401
     allow(P)      route dependency: the principal's roles grant permission P -> 403,
@@ -8,7 +7,7 @@
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -18,27 +17,16 @@ from api.audit import MAX_PURPOSE, decode_purpose
 from api.keys import KeyRing, Principal
 from api.masking import set_clear_ids
 from api.queries import Queries
-from creditgraph.settings import Settings
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="API key (or send it as Authorization: Bearer KEY)")
 bearer = HTTPBearer(auto_error=False)
 
 
-async def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-async def get_store(request: Request) -> Any:
-    return request.app.state.store
-
-
 async def get_queries(request: Request) -> Queries:
     return request.app.state.queries
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-StoreDep = Annotated[Any, Depends(get_store)]
 QueriesDep = Annotated[Queries, Depends(get_queries)]
 
 
@@ -75,13 +63,13 @@ PurposeHeader = Annotated[str | None, Header(alias="X-Purpose", description=(
 def allow(permission: Permission):
     """Route dependency: 401 without a valid key, 403 outside the role, 400 without purpose."""
 
-    async def check(request: Request, principal: PrincipalDep, x_purpose: PurposeHeader = None) -> Principal:
+    async def check(principal: PrincipalDep, x_purpose: PurposeHeader = None) -> Principal:
         if not allowed(principal.roles, permission):
             mine = ", ".join(sorted(r.value for r in principal.roles))
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"key {principal.name!r} has role(s) {mine}; "
                                 f"{permission.value} needs one of: {', '.join(roles_for(permission))}")
-        purpose = decode_purpose(request.headers.get("x-purpose"))
+        purpose = decode_purpose(x_purpose)
         if not purpose:
             raise HTTPException(status.HTTP_400_BAD_REQUEST,
                                 "state the purpose of this query in the X-Purpose header "

@@ -9,6 +9,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from neo4j import exceptions as nx
+
+from graph.queries import QueryError
 
 log = logging.getLogger("creditgraph.api")
 
@@ -21,44 +24,17 @@ class BadRequest(ValueError):
     pass
 
 
-class StoreUnavailable(RuntimeError):
-    pass
-
-
 def _json(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
-def _store_error_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
-    """(unavailable -> 503, refused -> 400) exception classes of the installed stores."""
-    unavailable: list[type] = [StoreUnavailable, ConnectionError, TimeoutError]
-    refused: list[type] = []
-    try:
-        from neo4j import exceptions as nx
-        unavailable += [nx.ServiceUnavailable, nx.SessionExpired, nx.TransientError,
-                        nx.DatabaseUnavailable, nx.DriverError]
-        refused += [nx.ClientError]
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from graph.queries import QueryError
-        refused.append(QueryError)
-    except ImportError:  # pragma: no cover
-        pass
-    try:  # the store module may define its own error types
-        import graph.store as gs
-        for name in ("StoreUnavailable", "StoreError"):
-            cls = getattr(gs, name, None)
-            if isinstance(cls, type) and issubclass(cls, Exception):
-                (unavailable if name == "StoreUnavailable" else refused).append(cls)
-    except Exception:  # pragma: no cover - store module not there yet
-        pass
-    return tuple(unavailable), tuple(refused)
+# the graph is unreachable or busy -> 503; the store refused the parameters -> 400
+UNAVAILABLE = (ConnectionError, TimeoutError, nx.ServiceUnavailable, nx.SessionExpired,
+               nx.TransientError, nx.DatabaseUnavailable, nx.DriverError)
+REFUSED = (nx.ClientError, QueryError)
 
 
 def install(app: FastAPI) -> None:
-    unavailable, refused = _store_error_classes()
-
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound):
         return _json(404, str(exc))
@@ -77,7 +53,7 @@ def install(app: FastAPI) -> None:
         log.warning("store refused %s: %r", request.url.path, exc)
         return _json(400, f"the graph store refused this query: {exc}. Check the parameters")
 
-    for cls in unavailable:
+    for cls in UNAVAILABLE:
         app.add_exception_handler(cls, store_unavailable)
-    for cls in refused:
+    for cls in REFUSED:
         app.add_exception_handler(cls, store_refused)

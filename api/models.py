@@ -38,7 +38,6 @@ class Error(BaseModel):
 class Health(BaseModel):
     status: str
     store: str
-    entities: int | None = None
     review_queue: int
 
 

@@ -10,13 +10,14 @@ import csv
 import json
 import threading
 from pathlib import Path
+from functools import cached_property
 from typing import Any
 
 from api import models as m
 from api.errors import BadRequest, NotFound
 from api.masking import clear_ids_allowed
 from creditgraph.privacy import id_hash, mask
-from creditgraph.settings import Settings, get_settings
+from creditgraph.settings import Settings, get_settings, id_key
 from linkage.decisions import Decision, DecisionLog, Verdict, pair_key
 from graph.store import normalise_name
 from linkage import review
@@ -89,6 +90,12 @@ class Queries:
         self.decisions = DecisionLog(self.settings.decisions_path)
         self._queue = None  # the review queue's DataFrame, read once
 
+    @cached_property
+    def _id_key(self) -> bytes:
+        """The keyed-hash secret, read on the first identity-number search (not at start-up, so
+        serving does not create DATA/secret.key)."""
+        return id_key(self.settings)
+
     # --- rows -> models ---------------------------------------------------------------------
 
     def _q(self, name: str, **params) -> list[dict]:
@@ -144,7 +151,6 @@ class Queries:
         for r in _split(p.get("records")):
             source, _, rid = r.partition(":")
             records.append(m.SourceRecord(source=source, record_id=rid))
-        lists = p.get("list_records") if isinstance(p.get("list_records"), list) else []
         n_sources = _num(p.get("n_sources"))
         return m.EntityDetail(
             **self._party_fields(p),
@@ -152,11 +158,15 @@ class Queries:
             records=records, n_sources=int(n_sources) if n_sources is not None else None,
             addresses=_split(p.get("addresses")), phones=_split(p.get("phones")),
             birth_date=_str(p.get("birth_date")), attrs=attrs if isinstance(attrs, dict) else {},
-            list_records=[self._list_record(x) for x in lists if isinstance(x, dict)])
+            list_records=self._list_records(p))
 
     def list_records(self, entity_id: str) -> list[m.ListRecord]:
-        lists = self._entity_row(entity_id).get("list_records")
-        return [self._list_record(x) for x in lists or [] if isinstance(x, dict)]
+        return self._list_records(self._entity_row(entity_id))
+
+    @classmethod
+    def _list_records(cls, row: dict) -> list[m.ListRecord]:
+        lists = row.get("list_records")
+        return [cls._list_record(x) for x in lists if isinstance(x, dict)] if isinstance(lists, list) else []
 
     # --- search -----------------------------------------------------------------------------
 
@@ -172,10 +182,8 @@ class Queries:
         return m.SearchResult(query=q, hits=hits[:limit])
 
     def _hit(self, row: dict) -> m.SearchHit:
-        p = row
-        return m.SearchHit(**self._party_fields(p), aliases=_split(p.get("aliases")),
-                           departments=_split(p.get("departments")),
-                           score=_num(row.get("score", p.get("score"))))
+        return m.SearchHit(**self._party_fields(row), aliases=_split(row.get("aliases")),
+                           departments=_split(row.get("departments")), score=_num(row.get("score")))
 
     def search_identifier(self, value: str) -> m.SearchResult:
         ident = classify(value)
@@ -190,7 +198,7 @@ class Queries:
                              "a 9-character organisation code, a 15-character registration or tax "
                              "number, or an 18-digit identity number")
         if ident.type == "id18":
-            rows = self._q("entity_by_identifier", identifier=id_hash(ident.value, settings=self.settings))
+            rows = self._q("entity_by_identifier", identifier=id_hash(ident.value, key=self._id_key))
         else:
             rows = self._q("entity_by_identifier", identifier=ident.value)
         hits = [self._hit(r) for r in rows]
@@ -199,13 +207,21 @@ class Queries:
 
     # --- relations --------------------------------------------------------------------------
 
-    def _names(self, ids: list[str]) -> dict[str, m.Party]:
-        """Parties for entity ids (rows that only carry ids: circles, paths)."""
-        out: dict[str, m.Party] = {}
+    def _parties(self, ids: list[str], known: dict[str, m.Party] | None = None) -> dict[str, m.Party]:
+        """Parties for entity ids, each fetched once (`known`: those already in hand); ids the
+        store does not know are left out."""
+        out = dict(known or {})
         for eid in dict.fromkeys(ids):
-            rows = self._q("entity_by_id", entity_id=eid)
-            out[eid] = self.party(rows[0]) if rows else m.Party(entity_id=eid, kind=_kind_of(eid))
+            if eid not in out:
+                rows = self._q("entity_by_id", entity_id=eid)
+                if rows:
+                    out[eid] = self.party(rows[0])
         return out
+
+    def _names(self, ids: list[str], known: dict[str, m.Party] | None = None) -> dict[str, m.Party]:
+        """Parties for rows that only carry ids (circles, paths); an unknown id gets a bare party."""
+        found = self._parties(ids, known)
+        return {eid: found.get(eid) or m.Party(entity_id=eid, kind=_kind_of(eid)) for eid in ids}
 
     @staticmethod
     def _steps(steps: Any) -> list[m.Edge]:
@@ -274,10 +290,9 @@ class Queries:
         return m.OwnersResult(entity=entity, threshold=threshold, owners=owners)
 
     def guarantee_circles(self, entity_id: str | None, max_length: int, limit: int) -> m.CirclesResult:
-        if entity_id:
-            self._entity_row(entity_id)
+        known = {entity_id: self.entity_party(entity_id)} if entity_id else None
         rows = self._q("guarantee_circles", entity_id=entity_id, max_len=max_length)[:limit]
-        names = self._names([str(x) for r in rows for x in r.get("circle") or []])
+        names = self._names([str(x) for r in rows for x in r.get("circle") or []], known)
         circles = []
         for r in rows:
             steps = self._steps(r.get("steps"))
@@ -292,13 +307,13 @@ class Queries:
         if from_id == to_id:  # the empty path
             return m.PathResult(from_id=from_id, to_id=to_id, max_length=max_length, found=True,
                                 paths=[m.Path(length=0, nodes=[start], steps=[])])
-        self._entity_row(to_id)
+        end = self.entity_party(to_id)
         params: dict[str, Any] = {"from_id": from_id, "to_id": to_id, "max_len": max_length,
                                   "limit": limit}
         if types:
             params["types"] = types
         rows = self._q("shortest_path", **params)
-        names = self._names([str(x) for r in rows for x in r.get("nodes") or []])
+        names = self._names([str(x) for r in rows for x in r.get("nodes") or []], {from_id: start, to_id: end})
         paths = [m.Path(length=int(_num(r.get("length")) or 0),
                         nodes=[names[str(x)] for x in r.get("nodes") or []],
                         steps=self._steps(r.get("path"))) for r in rows]
@@ -307,20 +322,20 @@ class Queries:
 
     # --- review -----------------------------------------------------------------------------
 
-    def _queue_rows(self) -> list[dict]:
-        """The resolve output's queue in review order (linkage.review, as the CLI reads it)."""
+    def _queue_frame(self):
+        """The resolve output's queue (linkage.review.queue, as the CLI reads it), read once;
+        None when the resolve output has none."""
         if self._queue is None:
             path = self.resolved_dir / "review_queue.csv" if self.resolved_dir else None
             q = review.queue(self.resolved_dir) if path and path.exists() else None
             self._queue = q[q["pair_id"] != ""] if q is not None else None
-        if self._queue is None:
-            return []
-        return review.review_order(self._queue, self.decisions.latest()).to_dict("records")
+        return self._queue
 
     def queue_size(self) -> int:
-        return len(self._queue_rows())
+        q = self._queue_frame()
+        return 0 if q is None else len(q)
 
-    def _item(self, r: dict, verdict: str | None) -> m.ReviewItem:
+    def _item(self, r: dict, verdict: str | None, parties: dict[str, m.Party]) -> m.ReviewItem:
         try:
             ev = json.loads(r.get("evidence") or "{}")
         except ValueError:
@@ -332,26 +347,24 @@ class Queries:
             right_mention=r.get("right_mention") or "", left_entity=_str(r.get("left_entity")),
             right_entity=_str(r.get("right_entity")), score=_num(r.get("score")),
             reason=_str(r.get("reason")), evidence=evidence, decision=verdict,
-            left=self._maybe_party(r.get("left_entity")), right=self._maybe_party(r.get("right_entity")))
-
-    def _maybe_party(self, entity_id: str | None) -> m.Party | None:
-        if not entity_id:
-            return None
-        rows = self._q("entity_by_id", entity_id=entity_id)
-        return self.party(rows[0]) if rows else None
+            left=parties.get(r.get("left_entity") or ""), right=parties.get(r.get("right_entity") or ""))
 
     def review_queue(self, include_decided: bool, limit: int, offset: int) -> m.ReviewQueue:
         latest = self.decisions.latest()
-        rows = self._queue_rows()
+        q = self._queue_frame()
+        rows = [] if q is None else review.review_order(q, latest).to_dict("records")
         decided = {r["pair_id"]: latest.get(pair_key(r["left_mention"], r["right_mention"])) for r in rows}
         pending = [r for r in rows if review.is_pending(decided[r["pair_id"]])]
         shown = rows if include_decided else pending
-        items = [self._item(r, decided[r["pair_id"]].verdict.value if decided[r["pair_id"]] else None)
-                 for r in shown[offset: offset + limit]]
+        page = shown[offset: offset + limit]
+        parties = self._parties([e for r in page for e in (r.get("left_entity"), r.get("right_entity")) if e])
+        items = [self._item(r, decided[r["pair_id"]].verdict.value if decided[r["pair_id"]] else None, parties)
+                 for r in page]
         return m.ReviewQueue(total=len(rows), pending=len(pending), items=items)
 
     def decide(self, pair_id: str, verdict: Verdict, note: str, who: str) -> m.DecisionOut:
-        row = next((r for r in self._queue_rows() if r["pair_id"] == pair_id), None)
+        q = self._queue_frame()
+        row = review.pair_row(q, pair_id) if q is not None else None
         if row is None:
             raise NotFound(f"no pair {pair_id!r} in the review queue: take pair_id from GET /review/queue")
         d = Decision(left=row["left_mention"], right=row["right_mention"], verdict=Verdict(verdict),
@@ -360,13 +373,3 @@ class Queries:
         return m.DecisionOut(pair_id=pair_id, left=d.left, right=d.right, verdict=d.verdict,
                              who=d.who, note=d.note, score=d.score, when=d.when)
 
-
-def entity_count(store: Any) -> int | None:
-    for attr in ("count_entities", "entity_count"):
-        fn = getattr(store, attr, None)
-        if callable(fn):
-            try:
-                return int(fn())
-            except Exception:
-                return None
-    return None

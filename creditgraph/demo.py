@@ -31,7 +31,7 @@ def run_demo(workdir: Path, enterprises: int, persons: int, seed: int, neo4j: st
     console.print("[bold]3. quality against the generator's truth[/]")
     _print_quality(quality)
     (resolved / "evaluation.json").write_text(json.dumps(quality, ensure_ascii=False, indent=1), encoding="utf-8")
-    _graph(resolved, neo4j, settings, console)
+    _graph(resolved, neo4j, console)
 
 
 def _demo_settings(workdir: Path) -> Settings:
@@ -41,7 +41,7 @@ def _demo_settings(workdir: Path) -> Settings:
         Settings(data=workdir, id_key=base.id_key)
 
 
-def _graph(resolved: Path, neo4j: str | None, settings: Settings, console: Console):
+def _graph(resolved: Path, neo4j: str | None, console: Console):
     from graph.store import open_store
     store = open_store(neo4j)
     try:
@@ -49,17 +49,17 @@ def _graph(resolved: Path, neo4j: str | None, settings: Settings, console: Conso
         load = store.load(resolved)
         console.print(f"[bold]4. graph[/] ({type(store).__name__}) loaded {load.nodes_total} nodes, "
                       f"{load.relations_total} relations in {time.perf_counter() - t:.1f} s")
-        names = pd.read_csv(resolved / "entities.csv", dtype=str).set_index("entity_id")["name"].to_dict()
-        for title, rows in _answers(store, resolved):
+        entities = pd.read_csv(resolved / "entities.csv", dtype=str).set_index("entity_id")
+        names = entities["name"].to_dict()
+        for title, rows in _answers(store, resolved, entities):
             _print_rows(console, title, rows, names)
     finally:
         store.close()
 
 
-def _answers(store, resolved: Path):
-    """A few investigator questions on entities picked from the outputs."""
+def _answers(store, resolved: Path, entities: pd.DataFrame):
+    """A few investigator questions on entities picked from the outputs (`entities` by id)."""
     lists = pd.read_csv(resolved / "list_records.csv", dtype=str)
-    entities = pd.read_csv(resolved / "entities.csv", dtype=str).set_index("entity_id")
     debtors = lists[lists["list"] == "dishonest_debtor"]["entity_id"]
     firm = next((e for e in debtors if entities.loc[e, "kind"] == "enterprise"), None)
     if firm:

@@ -43,16 +43,25 @@ def pending(resolved_dir: Path, settings: Settings) -> pd.DataFrame:
     return review_order(q[keep], latest)
 
 
-def find_pair(resolved_dir: Path, pair_id: str) -> dict:
-    q = queue(resolved_dir)
+def pair_row(q: pd.DataFrame, pair_id: str) -> dict | None:
+    """The queue's row of `pair_id`, or None."""
     hit = q[q["pair_id"] == pair_id]
-    if hit.empty:
+    return None if hit.empty else hit.iloc[0].to_dict()
+
+
+def find_pair(resolved_dir: Path, pair_id: str) -> dict:
+    row = pair_row(queue(resolved_dir), pair_id)
+    if row is None:
         raise KeyError(f"no pair {pair_id!r} in {resolved_dir}/review_queue.csv")
-    return hit.iloc[0].to_dict()
+    return row
 
 
-def decide(resolved_dir: Path, pair_id: str, verdict: str, who: str, note: str, settings: Settings) -> Decision:
-    row = find_pair(resolved_dir, pair_id)
+def record(row: dict, verdict: str, who: str, note: str, settings: Settings) -> Decision:
+    """Append a steward's decision on the queue row `row` to the decision log."""
     decision = Decision(row["left_mention"], row["right_mention"], Verdict(verdict), who, note, float(row["score"]))
     DecisionLog(settings.decisions_path).append(decision)
     return decision
+
+
+def decide(resolved_dir: Path, pair_id: str, verdict: str, who: str, note: str, settings: Settings) -> Decision:
+    return record(find_pair(resolved_dir, pair_id), verdict, who, note, settings)

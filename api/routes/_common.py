@@ -14,5 +14,7 @@ ERRORS = {
     503: {"model": Error, "description": "graph store unavailable; retry"},
 }
 
-EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$",
-                               description="entity id, e.g. E-0001 or P-0001")]
+# the shape of an entity id, for path and query parameters alike
+ENTITY_ID = dict(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+
+EntityId = Annotated[str, Path(**ENTITY_ID, description="entity id, e.g. E-0001 or P-0001")]

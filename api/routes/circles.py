@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from api.access import Permission
 from api.deps import QueriesDep, allow
 from api.models import CirclesResult
-from api.routes._common import ERRORS
+from api.routes._common import ENTITY_ID, ERRORS
 
 router = APIRouter(tags=["guarantee circles"], responses=ERRORS)
 
@@ -14,8 +14,7 @@ router = APIRouter(tags=["guarantee circles"], responses=ERRORS)
             dependencies=[allow(Permission.GUARANTEE_CIRCLES)],
             summary="Cycles of guarantees between enterprises, optionally through one entity")
 def guarantee_circles(queries: QueriesDep,
-                      entity_id: Annotated[str | None, Query(min_length=1, max_length=64,
-                                                             pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")] = None,
+                      entity_id: Annotated[str | None, Query(**ENTITY_ID)] = None,
                       max_length: Annotated[int, Query(ge=2, le=8)] = 6,
                       limit: Annotated[int, Query(ge=1, le=100)] = 20) -> CirclesResult:
     return queries.guarantee_circles(entity_id, max_length, limit)

@@ -1,7 +1,6 @@
 from fastapi import APIRouter, Request
 
 from api.models import Health
-from api.queries import entity_count
 
 router = APIRouter(tags=["health"])
 
@@ -9,5 +8,4 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health, summary="Liveness (no key needed)")
 def health(request: Request) -> Health:
     state = request.app.state
-    return Health(status="ok", store=type(state.store).__name__, entities=entity_count(state.store),
-                  review_queue=state.queries.queue_size())
+    return Health(status="ok", store=type(state.store).__name__, review_queue=state.queries.queue_size())

@@ -5,17 +5,16 @@ from fastapi import APIRouter, Query
 from api.access import Permission
 from api.deps import QueriesDep, allow
 from api.models import PathResult, RelationType
-from api.routes._common import ERRORS
+from api.routes._common import ENTITY_ID, ERRORS
 
 router = APIRouter(tags=["paths"], responses=ERRORS)
 
-_ID = dict(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
 
 
 @router.get("/path", response_model=PathResult, dependencies=[allow(Permission.PATH)],
             summary="All shortest relation paths between two parties (either direction)")
 def path(queries: QueriesDep,
-         from_id: Annotated[str, Query(**_ID)], to_id: Annotated[str, Query(**_ID)],
+         from_id: Annotated[str, Query(**ENTITY_ID)], to_id: Annotated[str, Query(**ENTITY_ID)],
          max_length: Annotated[int, Query(ge=1, le=10, description="hops, at most 10")] = 6,
          types: Annotated[list[RelationType] | None, Query(description="relation types to follow")] = None,
          limit: Annotated[int, Query(ge=1, le=50)] = 10) -> PathResult:

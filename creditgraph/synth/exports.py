@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable, Iterator
 
+from creditgraph.synth.idgen import old_tax_no
 from creditgraph.synth.noise import Garbler
 from creditgraph.synth.world import World
 
@@ -86,7 +87,7 @@ def branch_rows(w: World, g: Garbler) -> Iterator[Row]:
 def tax_rows(w: World, g: Garbler) -> Iterator[Row]:
     for ix, grade, year, major in w.tax:
         f = w.firms[ix]
-        taxno = f.div_code + f.org if g.hit(g.r.tax_old_number, "old_tax_number") else g.firm_id(f)
+        taxno = old_tax_no(f.div_code, f.org) if g.hit(g.r.tax_old_number, "old_tax_number") else g.firm_id(f)
         rep, fin = w.persons[f.legal_rep], w.persons[f.finance] if f.finance >= 0 else None
         rep_name = "" if g.hit(g.r.id_missing, "name_missing") else g.person_name(rep)
         fin_name = "" if fin is None or g.hit(g.r.id_missing, "name_missing") else g.person_name(fin)

@@ -94,7 +94,7 @@ def build(vocab: Vocab, shape: Shape, enterprises: int, persons: int, seed: int)
     make_ownership(world, shape, rng, active)
     make_guarantees(world, shape, rng, active, vocab.banks)
     make_employment(world, shape, nrng)
-    make_lists(world, shape, rng, nrng)
+    make_lists(world, shape, rng)
     return world
 
 
@@ -470,7 +470,7 @@ def make_employment(world: World, shape: Shape, nrng) -> None:
         world.employment.append((p, f, world.rel(world.persons[p].pid, firms[f].eid, "EMPLOYED_BY")))
 
 
-def make_lists(world: World, shape: Shape, rng: random.Random, nrng) -> None:
+def make_lists(world: World, shape: Shape, rng: random.Random) -> None:
     firms = world.firms
     main = [i for i, f in enumerate(firms) if f.parent < 0]
     local_main = [i for i in main if firms[i].local]

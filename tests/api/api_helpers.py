@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import socket
 from pathlib import Path
 
 from api.keys import create_key
@@ -18,10 +19,7 @@ def resolved_copy(dest: Path) -> Path:
     """resolved_small, with persons' id_hash recomputed by creditgraph.privacy.id_hash under the
     test key (so identifier search by a clear number finds them)."""
     shutil.copytree(FIXTURE, dest)
-    vault = {}
-    with open(dest / "identity_vault.csv", encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            vault[r["entity_id"]] = r["id_number"]
+    vault = vault_numbers(dest)
     with open(dest / "entities.csv", encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         fields, rows = reader.fieldnames, list(reader)
@@ -53,14 +51,17 @@ def hdr(key: str | None, purpose: bool = True) -> dict[str, str]:
 
 
 def memory_app(root: Path):
-    """The API over a memory store loaded from a copy of the fixture under `root`:
-    (app, store, settings, keys by role), for tests that need their own app outside conftest."""
+    """The API over the embedded store (create_app loads it) from a copy of the fixture under
+    `root`: (app, settings, keys by role), for tests that need their own app outside conftest."""
     from api.app import create_app
     from creditgraph.settings import Settings
-    from graph.store import open_store
     resolved = resolved_copy(root / "resolved_small")
     settings = Settings(data=root / "data", id_key=TEST_ID_KEY)
     keys = make_keys(settings.data / "api_keys.json")
-    store = open_store(f"memory://{root / 'graph.pickle'}")
-    store.load(resolved)
-    return create_app(store=store, resolved_dir=resolved, settings=settings), store, settings, keys
+    return create_app(resolved_dir=resolved, settings=settings), settings, keys
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

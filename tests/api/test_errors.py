@@ -3,7 +3,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api_helpers import hdr
+from api.keys import create_key
+from api_helpers import TEST_ID_KEY, hdr
+from creditgraph.settings import Settings
 
 
 @pytest.mark.parametrize("path", [
@@ -64,7 +66,7 @@ class FailingStore:
     ("query_error", 400),
     ("connection", 503),
 ])
-def test_store_errors_become_503_or_400(settings, keys, exc, status):
+def test_store_errors_become_503_or_400(tmp_path, exc, status):
     from neo4j.exceptions import ClientError, ServiceUnavailable
 
     from graph.queries import MissingParameter
@@ -72,9 +74,11 @@ def test_store_errors_become_503_or_400(settings, keys, exc, status):
              "neo4j_client": ClientError("bad parameter"),
              "query_error": MissingParameter("entity_id missing"),
              "connection": ConnectionRefusedError("refused")}[exc]
+    settings = Settings(data=tmp_path, id_key=TEST_ID_KEY)  # no graph: the store param is not needed
+    key = create_key("test-admin", ["admin"], tmp_path / "api_keys.json")
     app = create_app(store=FailingStore(error), settings=settings)
     with TestClient(app, raise_server_exceptions=False) as c:
-        r = c.get("/entities/E-0001", headers=hdr(keys["admin"]))
+        r = c.get("/entities/E-0001", headers=hdr(key))
     assert r.status_code == status, r.text
     assert r.json()["detail"]
     if status == 503:

@@ -1,6 +1,5 @@
 """End to end: the steward page in Debian's chromium (Playwright) against a live server."""
 import os
-import socket
 import threading
 import time
 from pathlib import Path
@@ -8,7 +7,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from api_helpers import memory_app
+from api_helpers import free_port, memory_app
 from linkage.decisions import DecisionLog, Verdict
 
 CHROMIUM = "/usr/bin/chromium"
@@ -19,10 +18,8 @@ SCREENSHOT = Path("/tmp/creditgraph_review_page.png")
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    app, _, settings, keys = memory_app(tmp_path_factory.mktemp("e2e"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    app, settings, keys = memory_app(tmp_path_factory.mktemp("e2e"))
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -17,7 +17,7 @@ from api_helpers import memory_app
 
 _TMP = Path(tempfile.mkdtemp(prefix="cg-schemathesis-"))
 atexit.register(shutil.rmtree, _TMP, True)
-app, _, _, _KEYS = memory_app(_TMP)
+app, _, _KEYS = memory_app(_TMP)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])

@@ -1,6 +1,5 @@
 """`creditgraph serve --workers N`: the command users run, as a real server process."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -8,13 +7,7 @@ import time
 import httpx
 import psutil
 
-from api_helpers import FIXTURE, hdr, make_keys
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from api_helpers import FIXTURE, free_port, hdr, make_keys
 
 
 def wait_up(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:

@@ -7,7 +7,7 @@ from api_helpers import memory_app
 
 
 def test_startup_freezes_what_lives_as_long_as_the_process(tmp_path):
-    app, store, _, _ = memory_app(tmp_path)
+    app, _, _ = memory_app(tmp_path)
     gc.unfreeze()
     assert gc.get_freeze_count() == 0
     with TestClient(app) as client:

@@ -7,7 +7,6 @@ Without a reachable server these tests skip, unless CREDITGRAPH_NEO4J_REQUIRED=1
 
 from __future__ import annotations
 
-import os
 import urllib.request
 import uuid
 from urllib.parse import urlparse
@@ -15,31 +14,15 @@ from urllib.parse import urlparse
 import pytest
 
 from graph import server
+from graph_helpers import NEO4J_URI, neo4j_auth
 
 pytestmark = pytest.mark.neo4j
 
-URI = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
-
-
-def _auth():
-    password = os.environ.get("NEO4J_PASSWORD")
-    return (os.environ.get("NEO4J_USER") or "neo4j", password) if password else None
-
-
 @pytest.fixture(scope="module")
-def driver():
+def driver(neo4j_uri):
     from neo4j import GraphDatabase
-    from neo4j.exceptions import ServiceUnavailable
 
-    drv = GraphDatabase.driver(URI, auth=_auth(), connection_timeout=5)
-    try:
-        drv.verify_connectivity()
-    except (ServiceUnavailable, OSError) as exc:
-        drv.close()
-        msg = f"no Neo4j at {URI} (start it with scripts/neo4j-local start): {exc}"
-        if os.environ.get("CREDITGRAPH_NEO4J_REQUIRED") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
+    drv = GraphDatabase.driver(neo4j_uri, auth=neo4j_auth(), connection_timeout=5)
     yield drv
     drv.close()
 
@@ -71,9 +54,9 @@ def test_server_info(driver):
 
 
 def test_status_reports_running(driver):
-    url = urlparse(URI)
+    url = urlparse(NEO4J_URI)
     if url.hostname not in ("127.0.0.1", "localhost"):
-        pytest.skip(f"{URI} is not the local server managed by graph.server")
+        pytest.skip(f"{NEO4J_URI} is not the local server managed by graph.server")
     info = server.status()
     assert info["running"], info
     assert info["pid"] > 0

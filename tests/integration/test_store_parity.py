@@ -85,7 +85,10 @@ def test_same_rows(stores, name, params):
 def test_queries_answer_something(stores):
     """The parity above is not vacuous: each query has non-empty answers on the fixture."""
     neo, _ = stores
-    answered = {name for name, params in CASES if neo.query(name, **params)}
+    answered: set[str] = set()
+    for name, params in CASES:  # one non-empty answer per query is enough
+        if name not in answered and neo.query(name, **params):
+            answered.add(name)
     assert answered == set(QUERIES) - {"search_name"}
 
 
