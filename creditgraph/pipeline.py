@@ -52,10 +52,7 @@ def _run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step) -
 def write_outputs(out_dir: Path, resolution: Resolution, rejects: pd.DataFrame) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for attr, name in OUTPUT_FILES.items():
-        frame = getattr(resolution, attr)
-        if attr == "mentions":
-            frame = frame.drop(columns=["kind"])
-        _write_atomic(frame, out_dir / name)
+        _write_atomic(getattr(resolution, attr), out_dir / name)
     _write_atomic(rejects, out_dir / "rejects.csv")
     vault = out_dir / "identity_vault.csv"
     _write_atomic(resolution.vault, vault, mode=0o600)

@@ -57,11 +57,7 @@ def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, thres
     """
     uf = UnionFind(n)
     ids = {i: set(h) for i, h in enumerate(hard_ids) if h}
-    if one_per_group is not None:  # a record's group is a hard id that no other record may bring
-        ids = {i: ids.get(i, set()) | {f"record:{i}"} for i in range(n)}
-        groups = {i: {int(one_per_group[i])} for i in range(n)}
-    else:
-        groups = None
+    groups = {i: {int(one_per_group[i])} for i in range(n)} if one_per_group is not None else None
     banned = defaultdict(set)
     for a, b in cannot:
         banned[a].add(b)
@@ -87,7 +83,7 @@ def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, thres
         if a == b:
             accepted[k] = True
             continue
-        if (groups is None and _conflict(ids.get(a), ids.get(b))) or _banned(members[a], members[b], banned) \
+        if _conflict(ids.get(a), ids.get(b)) or _banned(members[a], members[b], banned) \
                 or (groups is not None and groups[a] & groups[b]):
             blocked[k] = True
             continue

@@ -13,7 +13,7 @@ import pandas as pd
 from linkage.blocking import candidate_pairs
 from linkage.cluster import cluster
 from linkage.compare import compare_pairs
-from linkage.model import MatchModel
+from linkage.model import MatchModel, probability_of
 
 
 @dataclass
@@ -63,9 +63,10 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
         em = {**model.fit_em(levels, fix_u=True), "u_from": "random pairs"}
     if model.prior_from == "em":
         em["prior"] = model.fit_prior(levels, _total_pairs(records))
-    prob = model.probability(levels)
+    odds = model.log_odds(levels)
+    prob = probability_of(odds)
     result = cluster(len(records), cands.left, cands.right, prob, model.match_threshold,
-                     records.hard_ids, set(cannot), list(must), log_odds=model.log_odds(levels),
+                     records.hard_ids, set(cannot), list(must), log_odds=odds,
                      one_per_group=records.groups if one_to_one else None)
     status = np.where(result.accepted, "match", np.where(prob >= model.review_threshold, "uncertain", "no_match"))
     status = np.where(result.ambiguous, "ambiguous", np.where(result.blocked, "conflict", status))

@@ -6,7 +6,6 @@ level is log2(m/u), so every score decomposes into per-field evidence a steward 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +29,11 @@ class FieldModel:
         """log2(m/u) per level, never rising from a stronger level to a weaker one: levels are
         ordered strongest first, and a homophone must not weigh more than the exact name."""
         return np.minimum.accumulate(np.log2(self.m / self.u))
+
+
+def probability_of(log_odds: np.ndarray) -> np.ndarray:
+    """Match probability from posterior log2 odds (0 where a hard rule forbids the match)."""
+    return np.where(np.isneginf(log_odds), 0.0, 1 / (1 + np.exp2(-np.clip(log_odds, -60, 60))))
 
 
 @dataclass
@@ -79,8 +83,7 @@ class MatchModel:
         return np.where(self._allowed(levels), score, -np.inf)
 
     def probability(self, levels: np.ndarray) -> np.ndarray:
-        odds = self.log_odds(levels)
-        return np.where(np.isneginf(odds), 0.0, 1 / (1 + np.exp2(-np.clip(odds, -60, 60))))
+        return probability_of(self.log_odds(levels))
 
     def _allowed(self, levels: np.ndarray) -> np.ndarray:
         """Hard rule: some evidence must come from these fields (persons: never a name alone)."""
@@ -130,7 +133,7 @@ class MatchModel:
         """Expectation-maximisation of m, u and the prior on the candidate pairs."""
         if len(levels) < 50:
             return {"iterations": 0, "note": "too few pairs to fit; priors kept"}
-        prior, history = self.prior, []
+        prior = self.prior
         for it in range(self.em_iterations):
             p = self.probability(levels)
             for j, f in enumerate(self.fields):
@@ -142,7 +145,6 @@ class MatchModel:
                 if not fix_u:
                     f.u = _smooth(counts_u)
             new_prior = float(np.clip(p.mean(), 1e-6, 0.999))
-            history.append(new_prior)
             if abs(new_prior - prior) < 1e-6:
                 break
             prior = self.prior = new_prior
@@ -156,9 +158,6 @@ class MatchModel:
     def describe(self) -> dict:
         return {"name": self.name, "prior": round(self.prior, 6),
                 "weights": {f.name: dict(zip(f.levels, np.round(f.weights(), 2).tolist())) for f in self.fields}}
-
-    def to_json(self) -> str:
-        return json.dumps(self.describe(), ensure_ascii=False, indent=1)
 
 
 def _posterior(counts: np.ndarray, start: np.ndarray, pseudo: float = 50.0) -> np.ndarray:

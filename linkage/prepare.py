@@ -16,7 +16,8 @@ from linkage.identifiers import Identifier, classify, ric_birth_date, upgrade_ri
 from linkage.names import clean_text, normalize_person_name, parse_enterprise_name
 
 MAX_VALUES = 8  # variants kept per field per record: enough evidence, bounded compare cost
-UNCAPPED = {"context", "identifier", "id"}  # set-compared fields: every value counts, cost is low
+# Fields whose mention values are tuples of values; set-compared, so every value counts (no cap).
+MULTI_VALUED = {"identifier", "id", "context"}
 
 
 def _ids(raw: str, kind: str) -> list[Identifier]:
@@ -211,9 +212,6 @@ def _group_by_hard_ids(hard: list[set]) -> np.ndarray:
     return record_of
 
 
-MULTI_VALUED = {"identifier", "id", "context"}  # mention values that are tuples of values
-
-
 def _collect(n: int, record_of: np.ndarray, columns: dict[str, pd.Series]) -> dict[str, list[tuple]]:
     """Per record and field, the distinct non-empty values of its mentions (most frequent first).
 
@@ -234,7 +232,7 @@ def _collect(n: int, record_of: np.ndarray, columns: dict[str, pd.Series]) -> di
             for x in items:
                 if x:
                     c[x] = c.get(x, 0) + 1
-        cap = None if field in UNCAPPED else MAX_VALUES
+        cap = None if multi else MAX_VALUES
         for r, c in counts.items():
             values[r] = tuple(sorted(c, key=lambda x: (-c[x], str(x)))[:cap])
         out[field] = values

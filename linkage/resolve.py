@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from creditgraph.privacy import id_hash, mask
-from linkage.decisions import Decision, Verdict
+from linkage.decisions import Decision, Verdict, pair_key
 from linkage.engine import LinkResult, Records, link
 from linkage.model import MatchModel
 from linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
                              person_fields, person_records, training_pairs)
+from linkage.review import is_pending
 
 
 @dataclass
@@ -66,7 +67,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
     assigned = pd.concat([ent.mentions, per.mentions])
     entity_of = assigned.set_index("mention_id")["entity_id"]
     out = Resolution(
-        mentions=assigned[["source", "record_id", "role", "entity_id", "score", "mention_id", "name", "kind"]],
+        mentions=assigned[["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]],
         entities=timed("entities", lambda: pd.concat([_entities(ent, key), _entities(per, key)], ignore_index=True)),
         relations=timed("relations", _relations, relations, entity_of),
         lists=_lists(frames["lists"], entity_of),
@@ -232,7 +233,8 @@ def _enterprise_columns(out: pd.DataFrame, df: pd.DataFrame, f: pd.DataFrame) ->
     out["name"] = _top(named, "clean").reindex(out.index).fillna(_top(df, "clean"))
     uscc = _top(df.assign(uscc=f["uscc"]), "uscc")
     orgs = df.assign(org=[min((h[4:] for h in hs if h.startswith("org:")), default="") for hs in f["hard"]])
-    org = orgs[orgs["org"] != ""].groupby("entity_id")["org"].min()
+    org = (orgs.loc[orgs["org"] != "", ["entity_id", "org"]].sort_values(["entity_id", "org"])  # per entity its
+           .drop_duplicates("entity_id").set_index("entity_id")["org"])                       # least (a fast min)
     out["identifier"] = uscc.reindex(out.index).fillna(org.reindex(out.index)).fillna("")
     out["identifier_type"] = np.where(out.index.isin(uscc.index), "uscc",
                                       np.where(out.index.isin(org.index), "org_code", ""))
@@ -332,8 +334,7 @@ def _review(res: KindResult, decisions: dict) -> pd.DataFrame:
     for k in np.nonzero(todo.to_numpy())[0]:
         a, b = int(pairs["left"].iat[k]), int(pairs["right"].iat[k])
         left, right = res.records.rep[a], res.records.rep[b]
-        decided = decisions.get((min(left, right), max(left, right)))
-        if decided and decided.verdict != Verdict.UNSURE:
+        if not is_pending(decisions.get(pair_key(left, right))):
             continue
         evidence = res.link.model.evidence(levels[k])
         for name, ev in evidence.items():
@@ -343,7 +344,7 @@ def _review(res: KindResult, decisions: dict) -> pd.DataFrame:
                      "kind": m["kind"].iloc[0], "left_mention": left, "right_mention": right,
                      "left_entity": entity_of_record[a], "right_entity": entity_of_record[b],
                      "score": round(float(pairs["prob"].iat[k]), 4),
-                     "reason": "uncertain" if pairs["status"].iat[k] in ("uncertain",) else pairs["status"].iat[k],
+                     "reason": pairs["status"].iat[k],
                      "evidence": json.dumps(evidence, ensure_ascii=False)})
     return pd.DataFrame(rows, columns=["pair_id", "kind", "left_mention", "right_mention", "left_entity",
                                        "right_entity", "score", "reason", "evidence"])

@@ -44,6 +44,10 @@ class Condition(Strict):
     not_equals: str | None = None
     in_: list[str] | None = Field(default=None, alias="in")
 
+    def met_by(self, row: dict) -> bool:
+        """Does the row's (trimmed) value in `column` meet the condition?"""
+        return self.holds(row[self.column].strip())
+
     def holds(self, value: str) -> bool:
         if self.equals is not None:
             return value == self.equals

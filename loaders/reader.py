@@ -291,7 +291,7 @@ def _value(spec: FieldSpec, row: dict) -> object:
 
 def _party(source: SourceSpec, role: str, party: PartySpec, row: dict, record_id: str,
            line: int, file: str) -> dict | None:
-    if party.when and not party.when.holds(row[party.when.column].strip()):
+    if party.when and not party.when.met_by(row):
         return None
     kind = party.kind or _kind_from(party, row)
     name = _value(party.fields["name"], row)
@@ -330,7 +330,7 @@ def _kind_from(party: PartySpec, row: dict) -> str:
 def _relation(source, rel, row, mentions, record_id) -> dict | None:
     if rel.from_ not in mentions or rel.to not in mentions:
         return None
-    if rel.when and not rel.when.holds(row[rel.when.column].strip()):
+    if rel.when and not rel.when.met_by(row):
         return None
     props = {key: _value(spec, row) for key, spec in rel.props.items()}
     return {"from_mention": mentions[rel.from_]["mention_id"], "to_mention": mentions[rel.to]["mention_id"],
@@ -341,7 +341,7 @@ def _relation(source, rel, row, mentions, record_id) -> dict | None:
 def _list_record(source, spec, row, mentions, record_id) -> dict | None:
     if spec.party not in mentions:
         return None
-    if spec.when and not spec.when.holds(row[spec.when.column].strip()):
+    if spec.when and not spec.when.met_by(row):
         return None
     values = {k: _value(s, row) if s else None for k, s in
               (("grade", spec.grade), ("authority", spec.authority), ("case_no", spec.case_no), ("date", spec.date))}
