@@ -45,7 +45,6 @@ ORDER BY length, circle
 
 // name: guarantee_circles
 // when: entity_id=null
-// defaults: {"max_len": 6, "entity_id": null}
 // range: max_len=2..8
 MATCH p = (s:Entity)-[rels:GUARANTEES*2..8]->(s)
 WHERE length(p) <= $max_len AND $entity_id IS NULL

@@ -34,7 +34,6 @@ ORDER BY distance, entity_id
 
 // name: related_parties
 // when: depth=2
-// defaults: {"depth": 2, "types": ["LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF", "BRANCH_OF", "GUARANTEES", "EMPLOYED_BY"]}
 MATCH (s:Entity {entity_id: $entity_id})
 MATCH p = (s)-[rels*1..2]-(o:Entity)
 WHERE o <> s AND all(r IN rels WHERE type(r) IN $types)
@@ -48,7 +47,6 @@ ORDER BY distance, entity_id
 
 // name: related_parties
 // when: depth=3
-// defaults: {"depth": 2, "types": ["LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF", "BRANCH_OF", "GUARANTEES", "EMPLOYED_BY"]}
 MATCH (s:Entity {entity_id: $entity_id})
 MATCH p = (s)-[rels*1..3]-(o:Entity)
 WHERE o <> s AND all(r IN rels WHERE type(r) IN $types)

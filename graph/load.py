@@ -39,10 +39,6 @@ REVIEW_RELATION = "POSSIBLY_SAME_AS"
 CONTACT_RELATIONS = ("AT", "HAS_PHONE")
 NODE_LABELS = ("Enterprise", "Person", "ListRecord", "Address", "Phone")
 RELATION_TYPES = (*ENTITY_RELATIONS, REVIEW_RELATION, "HAS_RECORD", *CONTACT_RELATIONS)
-#: which labels each relation type joins (from, to)
-RELATION_ENDS = {**{t: ("Entity", "Entity") for t in (*ENTITY_RELATIONS, REVIEW_RELATION)},
-                 "HAS_RECORD": ("Entity", "ListRecord"), "AT": ("Entity", "Address"),
-                 "HAS_PHONE": ("Entity", "Phone")}
 INPUT_FILES = ("entities.csv", "relations.csv", "list_records.csv", "review_queue.csv")
 
 #: executive role text -> role classes; a role may have several
@@ -123,14 +119,6 @@ class GraphData:
     relations: dict[str, list[dict]] = field(default_factory=lambda: {t: [] for t in RELATION_TYPES})
     content_hash: str = ""
     skipped: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def n_nodes(self) -> int:
-        return sum(len(v) for v in self.nodes.values())
-
-    @property
-    def n_relations(self) -> int:
-        return sum(len(v) for v in self.relations.values())
 
 
 def content_hash(out_dir: Path) -> str:

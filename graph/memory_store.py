@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from graph.load import NODE_LABELS, RELATION_TYPES, GraphData, ResolvedReader
+from graph.load import NODE_LABELS, RELATION_TYPES, ROLE_CLASSES, ResolvedReader
 from graph.queries import QueryLibrary
 from graph.store import BaseStore, BatchHook, LoadReport, normalise_name
 
@@ -38,7 +38,7 @@ NODE_PREFIX = {"Enterprise": "", "Person": "", "ListRecord": "ListRecord:",
                "Address": "Address:", "Phone": "Phone:"}
 ENTITY_LABELS = ("Enterprise", "Person")
 RELATION_TO_LABEL = {"HAS_RECORD": "ListRecord", "AT": "Address", "HAS_PHONE": "Phone"}
-EXEC_ROLES = ("director", "supervisor", "manager", "finance", "principal")
+EXEC_ROLES = tuple(ROLE_CLASSES)
 LIST_RECORD_FIELDS = ("record_uid", "list", "grade", "authority", "case_no", "date", "source")
 MAX_OWNERSHIP_HOPS = 5
 
@@ -81,11 +81,9 @@ class MemoryStore(BaseStore):
         super().__init__(queries)
         self.path = Path(path) if path else None
         self.graph = nx.MultiDiGraph()
-        self.meta: dict[str, Any] = {}
         if self.path and self.path.exists():
             with self.path.open("rb") as f:
-                saved = pickle.load(f)
-            self.graph, self.meta = saved["graph"], saved["meta"]
+                self.graph = pickle.load(f)["graph"]
 
     # ------------------------------------------------------------------ load
     def load(self, out_dir: Path | str, *, batch_size: int = 5000,
@@ -121,11 +119,9 @@ class MemoryStore(BaseStore):
                     u, v = row["from"], node_id(to_label, row["to"])
                     key = row["props"]["key"]
                     props = dict(row["props"], run_id=run_id, loaded_at=loaded_at)
-                    existed = new.has_edge(u, v, key)
+                    updated = new.has_edge(u, v, key) or old.has_edge(u, v, key)  # keys carry the type
                     new.add_edge(u, v, key=key, type=name, props=props)
-                    if existed:
-                        report.relations_updated += 1
-                    elif old.has_edge(u, v, key) and old.edges[u, v, key]["type"] == name:
+                    if updated:
                         report.relations_updated += 1
                     else:
                         report.relations_created += 1
@@ -141,8 +137,6 @@ class MemoryStore(BaseStore):
         report.relations_retired = sum(1 for u, v, k, d in old.edges(keys=True, data=True)
                                        if not new.has_edge(u, v, k))
         self.graph = new
-        self.meta = {"run_id": run_id, "content_hash": reader.content_hash, "loaded_at": loaded_at,
-                     "status": "complete", "out_dir": str(out_dir)}
         self.save()
         timings["retire"] = time.perf_counter() - t
         report.nodes_total = new.number_of_nodes()
@@ -158,7 +152,7 @@ class MemoryStore(BaseStore):
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump({"graph": self.graph, "meta": self.meta}, f,
+                pickle.dump({"graph": self.graph}, f,
                             protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
         except BaseException:
@@ -170,8 +164,7 @@ class MemoryStore(BaseStore):
 
     # ------------------------------------------------------------------ query
     def query(self, name: str, **params: Any) -> list[dict]:
-        nq, merged = self.prepare(name, params)
-        nq.bind(merged)  # the same checks (variants, ranges) as the Cypher side
+        _, merged = self.prepare(name, params)  # the same checks (variants, ranges) as the Cypher side
         return QUERIES[name](self, **merged)
 
     def close(self) -> None:
@@ -217,29 +210,26 @@ class MemoryStore(BaseStore):
                              for r in self._records(p["entity_id"])],
         }
 
-    def _entities(self, label: str | None = None):
+    def _entities(self):
         for n, d in self.graph.nodes(data=True):
-            if d["label"] in ENTITY_LABELS and (label is None or d["label"] == label):
+            if d["label"] in ENTITY_LABELS:
                 yield n, d["props"]
 
     def _ownership_chains(self, firm: str) -> dict[str, list[tuple[float, list[dict]]]]:
         """person -> [(share, path)] over simple SHAREHOLDER_OF chains of 1..5 hops to firm,
         each path sorted like the Cypher (rounded share descending, then steps)."""
-        chains: dict[str, list[tuple[float, list[dict]]]] = defaultdict(list)
+        chains: dict[str, list[list[dict]]] = defaultdict(list)
 
-        def walk(node: str, visited: set[str], steps: list[dict], share: float) -> None:
+        def walk(node: str, visited: set[str], steps: list[dict]) -> None:
             if len(steps) == MAX_OWNERSHIP_HOPS:
                 return
             for u, d in self._in(node, ("SHAREHOLDER_OF",)):
                 if u in visited:
                     continue
-                ratio = d["props"].get("ratio")
-                s = share * (ratio if ratio is not None else 0.0)
-                step = self._step(u, node, d, ratio=ratio)
-                path = [step, *steps]
+                path = [self._step(u, node, d, ratio=d["props"].get("ratio")), *steps]
                 if self.graph.nodes[u]["label"] == "Person":
-                    chains[u].append((s, path))
-                walk(u, visited | {u}, path, s)
+                    chains[u].append(path)
+                walk(u, visited | {u}, path)
 
         # Cypher multiplies from the holder down: reduce(x = 1.0, r IN rels | x * r.ratio)
         def product(path: list[dict]) -> float:
@@ -248,10 +238,10 @@ class MemoryStore(BaseStore):
                 x = x * (st["ratio"] if st["ratio"] is not None else 0.0)
             return x
 
-        walk(firm, {firm}, [], 1.0)
+        walk(firm, {firm}, [])
         out = {}
-        for person, items in chains.items():
-            items = [(product(p), p) for _, p in items]
+        for person, paths in chains.items():
+            items = [(product(p), p) for p in paths]
             items.sort(key=lambda it: (-_cypher_round(it[0], 6), _path_key(it[1])))
             out[person] = items
         return out
@@ -295,6 +285,7 @@ def search_name(store: MemoryStore, q: str, limit: int = 20) -> list[dict]:
     from rapidfuzz import fuzz
     query = normalise_name(q)
     grams = _bigrams(query)
+    fuzzy = not re.search(r"[\u4e00-\u9fff]", query)  # partial-ratio matches for non-CJK queries only
     rows = []
     for eid, p in store._entities():
         best = 0.0
@@ -307,8 +298,9 @@ def search_name(store: MemoryStore, q: str, limit: int = 20) -> list[dict]:
             else:
                 found = _bigrams(n)
                 score = len(grams & found) / len(grams) if grams else 0.0
-                if score == 0.0 and not re.search(r"[\u4e00-\u9fff]", query):
-                    score = fuzz.partial_ratio(query, n) / 100.0 if fuzz.partial_ratio(query, n) >= 80 else 0.0
+                if score == 0.0 and fuzzy:
+                    ratio = fuzz.partial_ratio(query, n)
+                    score = ratio / 100.0 if ratio >= 80 else 0.0
             best = max(best, score)
         if best > 0:
             rows.append({"entity_id": eid, "kind": p.get("kind"), "name": p.get("name"),
@@ -366,7 +358,8 @@ def shortest_path(store: MemoryStore, from_id: str, to_id: str, max_len: int = 6
     queue = deque([from_id])
     while queue:
         u = queue.popleft()
-        if u == to_id or dist[u] >= 10:
+        # no further than max_len, nor past to_id's distance: extend() uses nothing beyond
+        if u == to_id or dist[u] >= min(max_len, 10) or dist.get(to_id, 11) <= dist[u]:
             continue
         for v, _ in neighbours(u):
             if v not in dist:
@@ -444,18 +437,34 @@ def beneficial_owners(store: MemoryStore, entity_id: str, threshold: float = 0.2
     return rows
 
 
+def _guarantees(store: MemoryStore, entity_id: str | None):
+    """GUARANTEES edges (u, v, data): all of them, or those of entity_id's guarantee group
+    (walked out from it, not filtered from the whole graph)."""
+    if entity_id is None:
+        yield from ((u, v, d) for u, v, d in store.graph.edges(data=True) if d["type"] == "GUARANTEES")
+        return
+    if store.graph.has_node(entity_id):
+        group, todo = {entity_id}, [entity_id]
+        while todo:
+            u = todo.pop()
+            for w, d in [*store._out(u, ("GUARANTEES",)), *store._in(u, ("GUARANTEES",))]:
+                if w not in group:
+                    group.add(w)
+                    todo.append(w)
+        for u in group:
+            yield from ((u, v, d) for v, d in store._out(u, ("GUARANTEES",)))
+
+
 def guarantee_circles(store: MemoryStore, entity_id: str | None = None,
                       max_len: int = 6) -> list[dict]:
     g = nx.DiGraph()
     amounts: dict[tuple[str, str], Any] = {}
-    for u, v, d in store.graph.edges(data=True):
-        if d["type"] == "GUARANTEES" and u != v:
+    for u, v, d in _guarantees(store, entity_id):
+        if u != v:
             g.add_edge(u, v)
             amounts[(u, v)] = d["props"].get("amount")
-    if entity_id is not None:
-        if entity_id not in g:
-            return []
-        g = g.subgraph(nx.node_connected_component(g.to_undirected(), entity_id)).copy()
+    if entity_id is not None and entity_id not in g:
+        return []
     rows, seen = [], set()
     for cycle in nx.simple_cycles(g, length_bound=max_len):
         if len(cycle) < 2 or (entity_id is not None and entity_id not in cycle):
@@ -472,16 +481,22 @@ def guarantee_circles(store: MemoryStore, entity_id: str | None = None,
     return rows
 
 
+def _direct_roles(store: MemoryStore, node: str, role: str, to_firm: bool):
+    """(other end, [step], None) over the legal_rep or executive edges of `node`: the persons
+    holding `role` at firm `node` (to_firm), else the firms where person `node` holds it."""
+    rel = "LEGAL_REP_OF" if role == "legal_rep" else "EXECUTIVE_OF"
+    edges, label = (store._in(node, (rel,)), "Person") if to_firm else (store._out(node, (rel,)), "Enterprise")
+    for other, d in edges:
+        if store.graph.nodes[other]["label"] == label and \
+                (rel == "LEGAL_REP_OF" or role in d["props"].get("role_classes", [])):
+            step = store._step(other, node, d) if to_firm else store._step(node, other, d)
+            yield other, [step], None
+
+
 def _role_holders(store: MemoryStore, firm: str, role: str, threshold: float):
     """(person, path, share) holding `role` at enterprise `firm`."""
-    if role == "legal_rep":
-        for u, d in store._in(firm, ("LEGAL_REP_OF",)):
-            if store.graph.nodes[u]["label"] == "Person":
-                yield u, [store._step(u, firm, d)], None
-    elif role in EXEC_ROLES:
-        for u, d in store._in(firm, ("EXECUTIVE_OF",)):
-            if store.graph.nodes[u]["label"] == "Person" and role in d["props"].get("role_classes", []):
-                yield u, [store._step(u, firm, d)], None
+    if role == "legal_rep" or role in EXEC_ROLES:
+        yield from _direct_roles(store, firm, role, to_firm=True)
     elif role == "controller":
         for person, total, path in store._controllers(firm, threshold):
             yield person, path, _cypher_round(total, 6)
@@ -489,14 +504,8 @@ def _role_holders(store: MemoryStore, firm: str, role: str, threshold: float):
 
 def _held_firms(store: MemoryStore, person: str, role: str, threshold: float):
     """(firm, path, share) where `person` holds `role`."""
-    if role == "legal_rep":
-        for v, d in store._out(person, ("LEGAL_REP_OF",)):
-            if store.graph.nodes[v]["label"] == "Enterprise":
-                yield v, [store._step(person, v, d)], None
-    elif role in EXEC_ROLES:
-        for v, d in store._out(person, ("EXECUTIVE_OF",)):
-            if store.graph.nodes[v]["label"] == "Enterprise" and role in d["props"].get("role_classes", []):
-                yield v, [store._step(person, v, d)], None
+    if role == "legal_rep" or role in EXEC_ROLES:
+        yield from _direct_roles(store, person, role, to_firm=False)
     elif role == "controller":
         reach, frontier = set(), {person}
         for _ in range(MAX_OWNERSHIP_HOPS):
@@ -515,14 +524,16 @@ def joint_discipline_forward(store: MemoryStore, entity_id: str, rules: list[dic
         return []
     label = store.graph.nodes[entity_id]["label"]
     rows, seen = [], set()
+    reached: dict[str, list] = {}  # role -> who the entity reaches through it (per call)
     for rec in store._records(entity_id):
         for rule in rules:
             if rule["list"] != rec.get("list") or rule["subject_kind"] != s.get("kind"):
                 continue
             for role in rule["roles"]:
-                found = (_role_holders(store, entity_id, role, threshold) if label == "Enterprise"
-                         else _held_firms(store, entity_id, role, threshold))
-                for target, path, share in found:
+                if role not in reached:
+                    reached[role] = list(_role_holders(store, entity_id, role, threshold) if label == "Enterprise"
+                                         else _held_firms(store, entity_id, role, threshold))
+                for target, path, share in reached[role]:
                     key = (rec["record_uid"], rule["rule"], role, target, repr(path), share)
                     if key in seen:
                         continue
@@ -591,4 +602,4 @@ QUERIES: dict[str, Callable[..., list[dict]]] = {
     "joint_discipline_reverse": joint_discipline_reverse,
 }
 
-__all__ = ["MemoryStore", "QUERIES", "GraphData", "NODE_LABELS", "RELATION_TYPES"]
+__all__ = ["MemoryStore", "QUERIES", "NODE_LABELS", "RELATION_TYPES"]

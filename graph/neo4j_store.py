@@ -23,14 +23,9 @@ from neo4j import GraphDatabase, RoutingControl
 
 from graph.load import NODE_LABELS, RELATION_TYPES, ResolvedReader
 from graph.queries import QueryLibrary
-from graph.store import BaseStore, BatchHook, LoadReport, normalise_name
+from graph.store import BaseStore, BatchHook, LoadReport
 
 GRAPH_LABELS = ["Entity", "ListRecord", "Address", "Phone"]
-
-
-def lucene_query(text: str) -> str:
-    """The user's text as a safe Lucene query: normalised (no punctuation, so no syntax)."""
-    return normalise_name(text)
 
 
 class Neo4jStore(BaseStore):
@@ -151,8 +146,6 @@ class Neo4jStore(BaseStore):
     # ------------------------------------------------------------------ query
     def query(self, name: str, **params: Any) -> list[dict]:
         nq, merged = self.prepare(name, params)
-        if name == "search_name":
-            merged["q"] = lucene_query(merged["q"])
         st, bound = nq.bind(merged)
         records, _, _ = self.driver.execute_query(st.text, bound, database_=self.database,
                                                   routing_=RoutingControl.READ)
@@ -168,4 +161,4 @@ class Neo4jStore(BaseStore):
         self.driver.close()
 
 
-__all__ = ["Neo4jStore", "NODE_LABELS", "lucene_query"]
+__all__ = ["Neo4jStore", "NODE_LABELS"]

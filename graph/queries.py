@@ -12,7 +12,7 @@ A file holds statements, each introduced by a header of ``//`` comment lines::
   a ``when: PARAM=VALUE`` line: the caller's PARAM picks the variant (used where Cypher cannot
   take a parameter, e.g. variable-length bounds).
   ``when: PARAM=*`` is the variant for any value no other variant names (``null`` is JSON null).
-* ``defaults`` (JSON) gives the values of optional parameters.
+* ``defaults`` (JSON) gives the values of optional parameters, once per query (on its first variant).
 * ``range: PARAM=LO..HI`` bounds an integer parameter (checked before the driver sees it).
 * Every ``$param`` in the text is required unless it has a default; a missing one raises
   :class:`MissingParameter` naming it, an unknown one :class:`UnknownParameter`.
@@ -105,10 +105,6 @@ class NamedQuery:
     @property
     def allowed_values(self) -> list[Any]:
         return [st.when[1] for st in self.statements if st.when]
-
-    @property
-    def doc_full(self) -> str:
-        return "\n".join(st.doc for st in self.statements if st.doc)
 
     def bind(self, params: dict[str, Any]) -> tuple[Statement, dict[str, Any]]:
         """Pick the statement, apply defaults, check parameters; return (statement, params)."""

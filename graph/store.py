@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import unicodedata
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
@@ -59,9 +59,6 @@ class LoadReport:
     resumed_from: int = 0          # batches already committed by an interrupted load
     skipped: dict[str, int] = field(default_factory=dict)   # rows the reader dropped, by reason
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @runtime_checkable
@@ -116,13 +113,11 @@ class BaseStore:
                 raise QueryError(f"query {name!r}: unknown relation type(s) {bad}; "
                                  f"allowed: {list(TRAVERSABLE)}")
             merged["types"] = list(types)
-        if name == "search_name":
-            if not normalise_name(str(merged.get("q") or "")):
+        if name == "search_name":  # normalised, the text has no punctuation: no Lucene syntax
+            merged["q"] = normalise_name(str(merged.get("q") or ""))
+            if not merged["q"]:
                 raise QueryError("query 'search_name': $q is empty")
         return nq, merged
-
-    def query_names(self) -> list[str]:
-        return self.queries.public()
 
     def __enter__(self):
         return self
