@@ -31,7 +31,7 @@ def run_demo(workdir: Path, enterprises: int, persons: int, seed: int, neo4j: st
     console.print("[bold]3. quality against the generator's truth[/]")
     _print_quality(quality)
     (resolved / "evaluation.json").write_text(json.dumps(quality, ensure_ascii=False, indent=1), encoding="utf-8")
-    _graph(resolved, neo4j, console)
+    _graph(resolved, neo4j, settings, console)
 
 
 def _demo_settings(workdir: Path) -> Settings:
@@ -41,9 +41,9 @@ def _demo_settings(workdir: Path) -> Settings:
         Settings(data=workdir, id_key=base.id_key)
 
 
-def _graph(resolved: Path, neo4j: str | None, console: Console):
+def _graph(resolved: Path, neo4j: str | None, settings: Settings, console: Console):
     from graph.store import open_store
-    store = open_store(neo4j)
+    store = open_store(neo4j, path=settings.data / "graph.pickle")  # the demo's own embedded graph
     try:
         t = time.perf_counter()
         load = store.load(resolved)
