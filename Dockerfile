@@ -12,6 +12,7 @@ WORKDIR /app
 # Only what the package needs: never the data directory (secret.key, identity vault, jars).
 COPY pyproject.toml README.md ./
 COPY creditgraph/ creditgraph/
+COPY base/ base/
 COPY linkage/ linkage/
 COPY loaders/ loaders/
 COPY graph/ graph/

@@ -2,7 +2,7 @@
 
     create_app(store=None, resolved_dir=None, settings=None) -> FastAPI
 
-`store`: a graph Store (graph.store.open_store); when None, an in-memory store is opened and
+`store`: a graph Store (creditgraph.graph.factory.open_store); when None, an in-memory store is opened and
 loaded from `resolved_dir`. `resolved_dir` (a resolve output) also gives the review queue and
 the identity vault. Keys: api.keys (`$CREDITGRAPH_DATA/api_keys.json`), audit trail:
 settings.audit_path, steward decisions: settings.decisions_path.
@@ -17,12 +17,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 
-from api import errors
-from api.audit import AuditMiddleware, AuditTrail
-from api.keys import KeyRing, keys_path
-from api.queries import Queries
-from api.routes import api_router
-from creditgraph.settings import Settings, get_settings
+from creditgraph.api import errors
+from creditgraph.api.audit import AuditMiddleware, AuditTrail
+from creditgraph.api.keys import KeyRing, keys_path
+from creditgraph.api.queries import Queries
+from creditgraph.api.routes import api_router
+from creditgraph.base.settings import Settings, get_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -84,7 +84,7 @@ def build_store(resolved_dir: Path | str | None, neo4j_uri: str | None = None, l
     """The store `serve` uses: Neo4j at `neo4j_uri`, else in memory ($CREDITGRAPH_DATA/graph.pickle);
     loaded from resolved_dir when `load` (default: always for memory; for Neo4j only when
     asked: `creditgraph load` usually did it, and a load of a big graph takes minutes)."""
-    from graph.store import open_store
+    from creditgraph.graph.factory import open_store
     settings = settings or get_settings()
     store = open_store(neo4j_uri or f"memory://{settings.data / 'graph.pickle'}")
     if load is None:
@@ -115,7 +115,7 @@ def serve(resolved_dir: Path | str | None, neo4j_uri: str | None = None, host: s
             build_store(resolved_dir, neo4j_uri, load=True).close()  # load once, not per worker
         os.environ["CREDITGRAPH_RESOLVED_DIR"] = str(resolved_dir or "")
         os.environ["NEO4J_URI"] = neo4j_uri or ""
-        uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("creditgraph.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level="info", access_log=False)
         return
     store = build_store(resolved_dir, neo4j_uri, load)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
-from api.masking import scrub_any, set_clear_ids
+from creditgraph.api.masking import scrub_any, set_clear_ids
 
 # Paths that are not data requests: not audited, no purpose needed.
 UNAUDITED_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/static", "/favicon.ico")

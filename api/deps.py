@@ -12,11 +12,11 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.access import Permission, allowed, roles_for
-from api.audit import MAX_PURPOSE, decode_purpose
-from api.keys import KeyRing, Principal
-from api.masking import set_clear_ids
-from api.queries import Queries
+from creditgraph.api.access import Permission, allowed, roles_for
+from creditgraph.api.audit import MAX_PURPOSE, decode_purpose
+from creditgraph.api.keys import KeyRing, Principal
+from creditgraph.api.masking import set_clear_ids
+from creditgraph.api.queries import Queries
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="API key (or send it as Authorization: Bearer KEY)")

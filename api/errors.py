@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from neo4j import exceptions as nx
 
-from graph.queries import QueryError
+from creditgraph.graph.queries import QueryError
 
 log = logging.getLogger("creditgraph.api")
 

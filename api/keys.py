@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from api.access import Role
-from creditgraph.settings import Settings, get_settings
+from creditgraph.api.access import Role
+from creditgraph.base.settings import Settings, get_settings
 
 KEY_PREFIX = "cg_"
 

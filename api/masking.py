@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from contextvars import ContextVar
 
-from linkage.identifiers import classify, mask_ric, normalize_raw
+from creditgraph.base.privacy import mask
+from creditgraph.base.text import normalize_raw
+from creditgraph.linkage.identifiers import classify
 
 _clear_ids: ContextVar[bool] = ContextVar("creditgraph_clear_ids", default=False)
 
@@ -34,7 +36,7 @@ def mask_number(value: str | None) -> str | None:
         return value
     ident = classify(v, "person")
     if ident is not None and ident.type == "id18" and len(ident.value) == 18:
-        return mask_ric(ident.value)
+        return mask(ident.value)
     if len(v) >= 12:
         return v[:6] + "*" * (len(v) - 10) + v[-4:]
     return "*" * len(v)

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from api.masking import clear_ids_allowed, mask_number, scrub_any
-from linkage.decisions import Verdict
+from creditgraph.api.masking import clear_ids_allowed, mask_number, scrub_any
+from creditgraph.linkage.decisions import Verdict
 
 
 class RelationType(str, Enum):

@@ -13,15 +13,15 @@ from pathlib import Path
 from functools import cached_property
 from typing import Any
 
-from api import models as m
-from api.errors import BadRequest, NotFound
-from api.masking import clear_ids_allowed
-from creditgraph.privacy import id_hash, mask
-from creditgraph.settings import Settings, get_settings, id_key
-from linkage.decisions import Decision, DecisionLog, Verdict, pair_key
-from graph.store import normalise_name
-from linkage import review
-from linkage.identifiers import classify
+from creditgraph.api import models as m
+from creditgraph.api.errors import BadRequest, NotFound
+from creditgraph.api.masking import clear_ids_allowed
+from creditgraph.base.privacy import id_hash, mask
+from creditgraph.base.settings import Settings, get_settings, id_key
+from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict, pair_key
+from creditgraph.graph.store import normalise_name
+from creditgraph.linkage import review
+from creditgraph.linkage.identifiers import classify
 
 # the store's default for related_parties / shortest_path: every type but POSSIBLY_SAME_AS
 DEFAULT_TYPES = [t.value for t in m.RelationType if t is not m.RelationType.POSSIBLY_SAME_AS]

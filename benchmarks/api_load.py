@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         gl = _graph_load()
         if not (full / "entities.csv").exists():
             summary["generate"] = gl.generate(full, args.entities, args.relations)
-        from graph.neo4j_store import Neo4jStore
+        from creditgraph.graph.neo4j_store import Neo4jStore
         store = Neo4jStore(args.uri)
         try:
             t = time.perf_counter()
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="cg-api-bench-"))
     try:
-        from api.keys import create_key
+        from creditgraph.api.keys import create_key
         data = work / "data"
         key = create_key("bench", ["investigator"], data / "api_keys.json")
         (work / "ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "CREDITGRAPH_DATA": str(data), "NEO4J_URI": args.uri,
                "CREDITGRAPH_RESOLVED_DIR": str(full) if full.exists() else "",
                "PYTHONPATH": str(ROOT)}
-        api = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env",
+        api = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "creditgraph.api.app:app_from_env",
                                 "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
                                 "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env)
         try:

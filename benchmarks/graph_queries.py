@@ -36,7 +36,7 @@ def starts(resolved: Path, n: int, seed: int = 11) -> dict[str, list[str]]:
     rng = np.random.default_rng(seed)
     ent = pd.read_csv(resolved / "entities.csv", dtype=str, usecols=["entity_id", "kind"])
     lists = pd.read_csv(resolved / "list_records.csv", dtype=str, usecols=["entity_id", "list"])
-    from graph.store import discipline_rules
+    from creditgraph.graph.store import discipline_rules
     ruled = {r["list"] for r in discipline_rules()}
     listed = lists[lists["list"].isin(ruled)]["entity_id"].drop_duplicates().to_numpy()
     firms = ent[ent["kind"] == "enterprise"]["entity_id"].to_numpy()
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     summary: dict = {}
     if args.memory:
-        from graph.memory_store import MemoryStore
+        from creditgraph.graph.memory_store import MemoryStore
         from graph_load import generate
         resolved = args.out / f"{args.memory_entities}_{args.memory_entities * 3}"
         if not (resolved / "entities.csv").exists():
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                             "nodes": report.nodes_total, "relations": report.relations_total,
                             "load_s": report.timings["total"]}
     else:
-        from graph.store import open_store
+        from creditgraph.graph.factory import open_store
         store = open_store(args.uri)
         resolved = args.resolved
         summary["store"] = {"kind": store.kind, "uri": getattr(store, "uri", None),

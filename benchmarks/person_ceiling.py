@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from linkage.evaluate import pairwise
-from loaders.manifest import load_manifest
-from loaders.reader import read_manifest
+from creditgraph.linkage.evaluate import pairwise
+from creditgraph.loaders.manifest import load_manifest
+from creditgraph.loaders.reader import read_manifest
 
 
 def ceiling(city: Path) -> dict:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from creditgraph.settings import get_settings
+from creditgraph.base.settings import get_settings
 
 app = typer.Typer(help="Resolve a city's department credit exports into one entity graph.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -49,7 +49,7 @@ def synth(out: Path, enterprises: int = 2000, persons: int = 3000, seed: int = 0
 def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (YAML).")], out: OutDir):
     """Load every export of a manifest, resolve entities, write the outputs and a run report."""
     from creditgraph.pipeline import run_resolve
-    from loaders.manifest import ManifestError
+    from creditgraph.loaders.manifest import ManifestError
     try:
         with steps("resolving") as step:
             report = run_resolve(manifest, out, get_settings(), step)
@@ -79,7 +79,7 @@ def _print_report(report: dict) -> None:
 def evaluate(truth: Annotated[Path, typer.Option(help="The truth directory (or its mentions.csv).")],
              out: OutDir, examples: int = 5):
     """Pairwise precision, recall and F1 per kind against the truth, with false merges."""
-    from linkage.evaluate import evaluate as run
+    from creditgraph.linkage.evaluate import evaluate as run
     result = run(*_evaluation_inputs(truth, out), examples=examples)
     _print_quality(result)
     (out / "evaluation.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -111,7 +111,7 @@ def _print_quality(result: dict) -> None:
 @review_app.command("list")
 def review_list(from_: FromDir, limit: int = 20):
     """The pairs waiting for a steward (already decided pairs are left out)."""
-    from linkage.review import pending
+    from creditgraph.linkage.review import pending
     queue = pending(from_, get_settings())
     table = Table("pair", "kind", "score", "reason", "left", "right", title=f"review queue ({len(queue)} pending)")
     for row in queue.head(limit).itertuples():
@@ -122,7 +122,7 @@ def review_list(from_: FromDir, limit: int = 20):
 @review_app.command("show")
 def review_show(pair_id: str, from_: FromDir):
     """One pair with its field-by-field evidence."""
-    from linkage.review import find_pair
+    from creditgraph.linkage.review import find_pair
     console.print(_evidence_table(find_pair(from_, pair_id)))
 
 
@@ -130,7 +130,7 @@ def review_show(pair_id: str, from_: FromDir):
 def review_decide(pair_id: str, verdict: Annotated[str, typer.Argument(help="same | different | unsure")],
                   from_: FromDir, who: Annotated[str, typer.Option(envvar="USER")], note: str = ""):
     """Record a decision; it holds as a must-link or cannot-link on every later resolve."""
-    from linkage.review import decide
+    from creditgraph.linkage.review import decide
     decision = decide(from_, pair_id, verdict, who, note, get_settings())
     console.print(f"[green]decided[/] {decision.left} / {decision.right}: {decision.verdict.value} by {decision.who}")
 
@@ -138,7 +138,7 @@ def review_decide(pair_id: str, verdict: Annotated[str, typer.Argument(help="sam
 @review_app.command("next")
 def review_next(from_: FromDir, who: Annotated[str, typer.Option(envvar="USER")]):
     """Work through the queue: s(ame), d(ifferent), u(nsure), k (skip), q(uit)."""
-    from linkage.review import pending, record
+    from creditgraph.linkage.review import pending, record
     answers = {"s": "same", "d": "different", "u": "unsure"}
     for row in pending(from_, get_settings()).to_dict("records"):
         console.print(_evidence_table(row))
@@ -163,7 +163,7 @@ def _evidence_table(row: dict) -> Table:
 @app.command()
 def load(from_: FromDir, neo4j: Neo4jUri = None):
     """Load a resolve output into the graph store (Neo4j with --neo4j, else the embedded one)."""
-    from graph.store import open_store
+    from creditgraph.graph.factory import open_store
     store = open_store(neo4j)
     try:
         report = store.load(from_)
@@ -175,21 +175,21 @@ def load(from_: FromDir, neo4j: Neo4jUri = None):
 @neo4j_app.command("start")
 def neo4j_start():
     """Install (first time) and start the local server; wait until it answers."""
-    from graph import server
+    from creditgraph.graph import server
     server.start()
     console.print(server.status())
 
 
 @neo4j_app.command("stop")
 def neo4j_stop():
-    from graph import server
+    from creditgraph.graph import server
     server.stop()
     console.print(server.status())
 
 
 @neo4j_app.command("status")
 def neo4j_status():
-    from graph import server
+    from creditgraph.graph import server
     console.print(server.status())
 
 
@@ -203,7 +203,7 @@ def serve(from_: Annotated[Optional[Path], typer.Option("--from", help="A resolv
                                                help="Server processes; one per core serves the most. "
                                                     "Each embedded-store worker holds its own graph.")] = 1):
     """Serve the query API, docs at /docs, and the stewards' page at /review."""
-    from api.app import serve as run
+    from creditgraph.api.app import serve as run
     run(from_ or get_settings().data / "demo" / "resolved", neo4j_uri=neo4j, host=host, port=port,
         load=load or None, workers=workers)
 
@@ -211,7 +211,7 @@ def serve(from_: Annotated[Optional[Path], typer.Option("--from", help="A resolv
 @apikey_app.command("create")
 def apikey_create(name: str, role: Annotated[list[str], typer.Option("--role")]):
     """Create an API key; it is printed once and only its hash is stored."""
-    from api.keys import create_key
+    from creditgraph.api.keys import create_key
     key = create_key(name, role)
     typer.echo(key)
 

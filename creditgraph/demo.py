@@ -10,13 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from creditgraph.pipeline import run_resolve
-from creditgraph.settings import Settings, get_settings
+from creditgraph.base.settings import Settings, get_settings
 
 
 def run_demo(workdir: Path, enterprises: int, persons: int, seed: int, neo4j: str | None, console: Console):
     from creditgraph.cli import _print_quality, _print_report, _evaluation_inputs, steps
     from creditgraph.synth import generate
-    from linkage.evaluate import evaluate
+    from creditgraph.linkage.evaluate import evaluate
 
     city, resolved = workdir / "city", workdir / "resolved"
     with steps("1/4 synthesising the city") as step:
@@ -42,7 +42,7 @@ def _demo_settings(workdir: Path) -> Settings:
 
 
 def _graph(resolved: Path, neo4j: str | None, settings: Settings, console: Console):
-    from graph.store import open_store
+    from creditgraph.graph.factory import open_store
     store = open_store(neo4j, path=settings.data / "graph.pickle")  # the demo's own embedded graph
     try:
         t = time.perf_counter()

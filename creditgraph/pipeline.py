@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from creditgraph.settings import Settings, id_key
-from linkage.decisions import DecisionLog
-from linkage.resolve import Resolution, resolve
-from loaders.manifest import load_manifest
-from loaders.reader import read_manifest
+from creditgraph.base.settings import Settings, id_key
+from creditgraph.linkage.decisions import DecisionLog
+from creditgraph.linkage.resolve import Resolution, resolve
+from creditgraph.loaders.manifest import load_manifest
+from creditgraph.loaders.reader import read_manifest
 
 OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relations": "relations.csv",
                 "lists": "list_records.csv", "review": "review_queue.csv"}

@@ -30,9 +30,9 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from graph.load import NODE_LABELS, RELATION_TYPES, ROLE_CLASSES, ResolvedReader
-from graph.queries import QueryLibrary
-from graph.store import BaseStore, BatchHook, LoadReport, normalise_name
+from creditgraph.graph.load import NODE_LABELS, RELATION_TYPES, ROLE_CLASSES, ResolvedReader
+from creditgraph.graph.queries import QueryLibrary
+from creditgraph.graph.store import BaseStore, BatchHook, LoadReport, normalise_name
 
 NODE_PREFIX = {"Enterprise": "", "Person": "", "ListRecord": "ListRecord:",
                "Address": "Address:", "Phone": "Phone:"}

@@ -21,9 +21,9 @@ from typing import Any
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
 
-from graph.load import NODE_LABELS, RELATION_TYPES, ResolvedReader
-from graph.queries import QueryLibrary
-from graph.store import BaseStore, BatchHook, LoadReport
+from creditgraph.graph.load import NODE_LABELS, RELATION_TYPES, ResolvedReader
+from creditgraph.graph.queries import QueryLibrary
+from creditgraph.graph.store import BaseStore, BatchHook, LoadReport
 
 GRAPH_LABELS = ["Entity", "ListRecord", "Address", "Phone"]
 

@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, LiteralString, cast
 
-import cypher
+from creditgraph import cypher
 
 # the top-level cypher/ directory, a data-only package so that wheels ship it
 CYPHER_DIR = Path(cypher.__file__).resolve().parent

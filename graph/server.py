@@ -14,7 +14,7 @@ Security: both connectors listen on 127.0.0.1 only. Authentication is disabled u
 user ``neo4j`` is set with ``neo4j-admin dbms set-initial-password`` and auth is enabled for
 that home from then on (recorded in ``run/state.json``).
 
-Command line: ``python -m graph.server install|start|stop|status`` (also
+Command line: ``python -m creditgraph.graph.server install|start|stop|status`` (also
 ``scripts/neo4j-local``).
 """
 
@@ -32,7 +32,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -83,24 +82,7 @@ _KEY_JARS = (
     f"neo4j-browser-{BROWSER_VERSION}.jar",
 )
 
-_REPO_POM = Path(__file__).resolve().parent.parent / "scripts" / "neo4j" / "pom.xml"
-
-# Used only when the package is installed without the repository's scripts/neo4j/pom.xml.
-_FALLBACK_POM = f"""<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>creditgraph</groupId><artifactId>neo4j-local</artifactId><version>1.0</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.neo4j</groupId><artifactId>neo4j</artifactId>
-      <version>{NEO4J_VERSION}</version></dependency>
-    <dependency><groupId>org.neo4j.app</groupId><artifactId>neo4j-server</artifactId>
-      <version>{NEO4J_VERSION}</version></dependency>
-    <dependency><groupId>org.neo4j.client</groupId><artifactId>neo4j-browser</artifactId>
-      <version>{BROWSER_VERSION}</version></dependency>
-  </dependencies>
-</project>
-"""
+POM = Path(__file__).resolve().parent / "neo4j" / "pom.xml"  # package data: wheels carry it
 
 # Popen objects of servers started by this process, so that they get reaped (no zombies).
 _children: dict[int, subprocess.Popen] = {}
@@ -216,16 +198,10 @@ def install(home: str | os.PathLike[str] | None = None, *, force: bool = False) 
         staging = home / "lib.partial"
         shutil.rmtree(staging, ignore_errors=True)
         t0 = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="neo4j-pom-") as tmp:
-            pom = _REPO_POM
-            if not pom.is_file():
-                pom = Path(tmp) / "pom.xml"
-                pom.write_text(_FALLBACK_POM)
-            cmd = [mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-                   f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
-            log.info("Fetching Neo4j %s jars with Maven (first run downloads ~140 MB)...",
-                     NEO4J_VERSION)
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+        cmd = [mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+               f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+        log.info("Fetching Neo4j %s jars with Maven (first run downloads ~140 MB)...", NEO4J_VERSION)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
             out = (proc.stdout + proc.stderr).strip().splitlines()
@@ -589,7 +565,7 @@ def status(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m graph.server",
+    parser = argparse.ArgumentParser(prog="python -m creditgraph.graph.server",
                                      description="Local Neo4j Community server (no Docker).")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="server home (default $CREDITGRAPH_DATA/neo4j)")

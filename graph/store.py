@@ -7,7 +7,7 @@ Two stores answer the same named queries (``cypher/*.cypher``) with the same row
   MultiDiGraph, persisted as a pickle (default ``$CREDITGRAPH_DATA/graph.pickle``) so that
   ``creditgraph load`` and a later ``creditgraph serve`` share it.
 
-``open_store(uri)``: a ``bolt://`` / ``neo4j://`` URI (argument, else ``$NEO4J_URI``) gives a
+``creditgraph.graph.factory.open_store(uri)``: a ``bolt://`` / ``neo4j://`` URI (argument, else ``$NEO4J_URI``) gives a
 Neo4jStore (database ``$NEO4J_DATABASE`` or ``neo4j``; auth from ``$NEO4J_USER`` /
 ``$NEO4J_PASSWORD`` when a password is set); no URI, ``memory`` or ``memory:///path/file.pickle``
 gives a MemoryStore.
@@ -21,7 +21,6 @@ outputs and the steward log, which is why nothing is kept as a retired flag.
 """
 from __future__ import annotations
 
-import os
 import unicodedata
 import re
 from dataclasses import dataclass, field
@@ -31,8 +30,8 @@ from typing import Any, Callable, Protocol, runtime_checkable
 
 import yaml
 
-from graph.load import ENTITY_RELATIONS, REVIEW_RELATION
-from graph.queries import CYPHER_DIR, NamedQuery, QueryError, QueryLibrary, library
+from creditgraph.graph.load import ENTITY_RELATIONS, REVIEW_RELATION
+from creditgraph.graph.queries import CYPHER_DIR, NamedQuery, QueryError, QueryLibrary, library
 
 TRAVERSABLE = (*ENTITY_RELATIONS, REVIEW_RELATION)
 RULES_FILE = CYPHER_DIR / "joint_discipline_rules.yaml"
@@ -127,24 +126,3 @@ class BaseStore:
 
     def close(self) -> None:  # pragma: no cover - overridden
         pass
-
-
-def default_memory_path() -> Path:
-    from creditgraph.settings import get_settings
-    return get_settings().data / "graph.pickle"
-
-
-def open_store(uri: str | None = None, *, database: str | None = None,
-               path: str | Path | None = None) -> BaseStore:
-    """A Neo4jStore for a bolt/neo4j URI (argument or $NEO4J_URI), else a MemoryStore."""
-    uri = uri if uri is not None else os.environ.get("NEO4J_URI") or None
-    if uri and not uri.startswith("memory"):
-        from graph.neo4j_store import Neo4jStore
-        user = os.environ.get("NEO4J_USER", "neo4j")
-        password = os.environ.get("NEO4J_PASSWORD")
-        return Neo4jStore(uri, auth=(user, password) if password else None,
-                          database=database or os.environ.get("NEO4J_DATABASE") or "neo4j")
-    from graph.memory_store import MemoryStore
-    if uri and uri.startswith("memory://") and len(uri) > len("memory://"):
-        path = uri[len("memory://"):]
-    return MemoryStore(Path(path) if path else default_memory_path())

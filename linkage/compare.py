@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from rapidfuzz.distance import Hamming, JaroWinkler
 
-from linkage.model import MISSING
+from creditgraph.linkage.model import MISSING
 
 
 def _share(a: tuple, b: tuple) -> bool:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from linkage.blocking import candidate_pairs
-from linkage.cluster import cluster
-from linkage.compare import compare_pairs
-from linkage.model import MatchModel, probability_of
+from creditgraph.linkage.blocking import candidate_pairs
+from creditgraph.linkage.cluster import cluster
+from creditgraph.linkage.compare import compare_pairs
+from creditgraph.linkage.model import MatchModel, probability_of
 
 
 @dataclass

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from linkage.engine import LinkResult, Records, link
-from linkage.model import MatchModel
+from creditgraph.linkage.engine import LinkResult, Records, link
+from creditgraph.linkage.model import MatchModel
 
 
 def load_spec(model: str) -> dict:

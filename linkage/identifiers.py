@@ -21,9 +21,10 @@ from __future__ import annotations
 import datetime
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from creditgraph.base.text import normalize_raw
 
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -32,10 +33,6 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _EARLIEST_BIRTH = datetime.date(1880, 1, 1)
 _TODAY = datetime.date.today()
 
-# Separators people type inside numbers; NFKC already folded the full-width ones.
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
-# Spreadsheet exports wrap numbers to keep them text: '210802..., ="210802...", "..."
-_WRAPPERS = "'\"=`"
 _ORG_RE = re.compile(r"[0-9A-Z]{8}[0-9X]")
 _MASKED_RE = re.compile(r"[0-9X*]+")
 
@@ -48,14 +45,6 @@ class Identifier:
     org_code: str | None  # organisation code carried (uscc[8:17], tax_no[6:15], org code); valid only
     raw: str
     note: str = ""
-
-
-# --- normalisation -----------------------------------------------------------------------
-
-def normalize_raw(raw: str) -> str:
-    """NFKC (folds full-width digits, letters, '＊', '－'), upper-case, separators removed."""
-    s = unicodedata.normalize("NFKC", raw).strip().strip(_WRAPPERS)
-    return _SEPARATORS.sub("", s).upper()
 
 
 # --- check characters --------------------------------------------------------------------

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linkage.cluster import UnionFind
-from linkage.engine import Records, Training
-from linkage.identifiers import Identifier, classify, ric_birth_date, upgrade_ric15
-from linkage.names import clean_text, normalize_person_name, parse_enterprise_name
+from creditgraph.linkage.cluster import UnionFind
+from creditgraph.linkage.engine import Records, Training
+from creditgraph.linkage.identifiers import Identifier, classify, ric_birth_date, upgrade_ric15
+from creditgraph.linkage.names import clean_text, normalize_person_name, parse_enterprise_name
 
 MAX_VALUES = 8  # variants kept per field per record: enough evidence, bounded compare cost
 # Fields whose mention values are tuples of values; set-compared, so every value counts (no cap).

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from creditgraph.privacy import id_hash, mask
-from linkage.decisions import Decision, Verdict, pair_key
-from linkage.engine import LinkResult, Records, link
-from linkage.model import MatchModel
-from linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
+from creditgraph.base.privacy import id_hash, mask
+from creditgraph.linkage.decisions import Decision, Verdict, pair_key
+from creditgraph.linkage.engine import LinkResult, Records, link
+from creditgraph.linkage.model import MatchModel
+from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
                              person_fields, person_records, training_pairs)
-from linkage.review import is_pending
+from creditgraph.linkage.review import is_pending
 
 
 @dataclass

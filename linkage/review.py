@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from creditgraph.settings import Settings
-from linkage.decisions import Decision, DecisionLog, Verdict, pair_key
+from creditgraph.base.settings import Settings
+from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict, pair_key
 
 
 def queue(resolved_dir: Path) -> pd.DataFrame:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from loaders.fields import PARSERS, FieldError
-from loaders.manifest import FieldSpec, Manifest, PartySpec, SourceSpec
+from creditgraph.loaders.fields import PARSERS, FieldError
+from creditgraph.loaders.manifest import FieldSpec, Manifest, PartySpec, SourceSpec
 
 # Fields a mention carries as columns; any other party field goes into `attrs`.
 MENTION_FIELDS = ("birth_date", "gender", "address", "phone", "email")

@@ -1,7 +1,7 @@
 """One router per resource, gathered in `api_router`."""
 from fastapi import APIRouter
 
-from api.routes import audit, circles, discipline, entities, health, owners, paths, related, review, search
+from creditgraph.api.routes import audit, circles, discipline, entities, health, owners, paths, related, review, search
 
 api_router = APIRouter()
 for module in (health, search, entities, related, discipline, owners, circles, paths, review, audit):

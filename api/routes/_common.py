@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import Path
 
-from api.models import Error
+from creditgraph.api.models import Error
 
 ERRORS = {
     400: {"model": Error, "description": "bad request (missing X-Purpose, bad parameter)"},

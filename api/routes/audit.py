@@ -2,10 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api.access import Permission
-from api.deps import allow
-from api.models import AuditEntry, AuditResult
-from api.routes._common import ERRORS
+from creditgraph.api.access import Permission
+from creditgraph.api.deps import allow
+from creditgraph.api.models import AuditEntry, AuditResult
+from creditgraph.api.routes._common import ERRORS
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
 

@@ -1,9 +1,9 @@
 from fastapi import APIRouter
 
-from api.access import Permission
-from api.deps import QueriesDep, allow
-from api.models import DisciplineResult
-from api.routes._common import ERRORS, EntityId
+from creditgraph.api.access import Permission
+from creditgraph.api.deps import QueriesDep, allow
+from creditgraph.api.models import DisciplineResult
+from creditgraph.api.routes._common import ERRORS, EntityId
 
 router = APIRouter(prefix="/entities", tags=["joint discipline"], responses=ERRORS)
 

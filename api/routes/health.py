@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Request
 
-from api.models import Health
+from creditgraph.api.models import Health
 
 router = APIRouter(tags=["health"])
 

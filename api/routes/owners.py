@@ -2,10 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.access import Permission
-from api.deps import QueriesDep, allow
-from api.models import OwnersResult
-from api.routes._common import ERRORS, EntityId
+from creditgraph.api.access import Permission
+from creditgraph.api.deps import QueriesDep, allow
+from creditgraph.api.models import OwnersResult
+from creditgraph.api.routes._common import ERRORS, EntityId
 
 router = APIRouter(prefix="/entities", tags=["ownership"], responses=ERRORS)
 

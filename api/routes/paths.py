@@ -2,10 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.access import Permission
-from api.deps import QueriesDep, allow
-from api.models import PathResult, RelationType
-from api.routes._common import ENTITY_ID, ERRORS
+from creditgraph.api.access import Permission
+from creditgraph.api.deps import QueriesDep, allow
+from creditgraph.api.models import PathResult, RelationType
+from creditgraph.api.routes._common import ENTITY_ID, ERRORS
 
 router = APIRouter(tags=["paths"], responses=ERRORS)
 

@@ -2,11 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from api.access import Permission
-from api.deps import QueriesDep, allow
-from api.keys import Principal
-from api.models import DecisionIn, DecisionOut, ReviewQueue
-from api.routes._common import ERRORS
+from creditgraph.api.access import Permission
+from creditgraph.api.deps import QueriesDep, allow
+from creditgraph.api.keys import Principal
+from creditgraph.api.models import DecisionIn, DecisionOut, ReviewQueue
+from creditgraph.api.routes._common import ERRORS
 
 router = APIRouter(prefix="/review", tags=["review"], responses=ERRORS)
 

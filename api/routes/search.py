@@ -2,10 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.access import Permission
-from api.deps import QueriesDep, allow
-from api.models import Kind, SearchResult
-from api.routes._common import ERRORS
+from creditgraph.api.access import Permission
+from creditgraph.api.deps import QueriesDep, allow
+from creditgraph.api.models import Kind, SearchResult
+from creditgraph.api.routes._common import ERRORS
 
 router = APIRouter(prefix="/search", tags=["search"], responses=ERRORS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from linkage.identifiers import (USCC_ALPHABET, org_code_check_char, regno_check_digit, ric_check_char,
+from creditgraph.linkage.identifiers import (USCC_ALPHABET, org_code_check_char, regno_check_digit, ric_check_char,
                                  uscc_check_char)
 
 DIGITS = "0123456789"

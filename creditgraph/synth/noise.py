@@ -13,7 +13,7 @@ from functools import lru_cache
 import opencc
 
 from creditgraph.synth import idgen
-from linkage.identifiers import mask_ric
+from creditgraph.linkage.identifiers import mask_ric
 from creditgraph.synth.rates import Noise
 from creditgraph.synth.vocab import Vocab
 from creditgraph.synth.world import Firm, Person, compose

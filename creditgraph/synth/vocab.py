@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-import linkage
+from creditgraph import linkage
 
 LINKAGE_DATA = Path(linkage.__file__).parent / "data"
 SYNTH_DATA = Path(__file__).parent / "data"

@@ -6,8 +6,8 @@ import shutil
 import socket
 from pathlib import Path
 
-from api.keys import create_key
-from creditgraph.privacy import id_hash
+from creditgraph.api.keys import create_key
+from creditgraph.base.privacy import id_hash
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "resolved_small"
 TEST_ID_KEY = "test-id-key-for-api-tests"
@@ -16,7 +16,7 @@ PURPOSE = {"X-Purpose": "unit test: api suite"}
 
 
 def resolved_copy(dest: Path) -> Path:
-    """resolved_small, with persons' id_hash recomputed by creditgraph.privacy.id_hash under the
+    """resolved_small, with persons' id_hash recomputed by creditgraph.base.privacy.id_hash under the
     test key (so identifier search by a clear number finds them)."""
     shutil.copytree(FIXTURE, dest)
     vault = vault_numbers(dest)
@@ -53,8 +53,8 @@ def hdr(key: str | None, purpose: bool = True) -> dict[str, str]:
 def memory_app(root: Path):
     """The API over the embedded store (create_app loads it) from a copy of the fixture under
     `root`: (app, settings, keys by role), for tests that need their own app outside conftest."""
-    from api.app import create_app
-    from creditgraph.settings import Settings
+    from creditgraph.api.app import create_app
+    from creditgraph.base.settings import Settings
     resolved = resolved_copy(root / "resolved_small")
     settings = Settings(data=root / "data", id_key=TEST_ID_KEY)
     keys = make_keys(settings.data / "api_keys.json")

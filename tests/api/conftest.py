@@ -6,8 +6,8 @@ import os
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from creditgraph.settings import Settings
+from creditgraph.api.app import create_app
+from creditgraph.base.settings import Settings
 from api_helpers import TEST_ID_KEY, make_keys, resolved_copy
 
 STORES = ["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)]
@@ -20,7 +20,7 @@ def resolved(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=STORES)
 def store(request, resolved):
-    from graph.store import open_store
+    from creditgraph.graph.factory import open_store
     if request.param == "neo4j":
         uri = os.environ.get("NEO4J_URI")
         if not uri:

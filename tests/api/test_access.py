@@ -1,8 +1,8 @@
 """Keys and roles: no or unknown key -> 401, a role outside the matrix -> 403, else served."""
 import pytest
 
-from api.access import MATRIX, Permission, Role
-from api.keys import KeyRing, create_key, revoke_key
+from creditgraph.api.access import MATRIX, Permission, Role
+from creditgraph.api.keys import KeyRing, create_key, revoke_key
 from api_helpers import ROLES, hdr
 
 ENDPOINTS = [  # (method, path, json, permission)

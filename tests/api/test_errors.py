@@ -2,10 +2,10 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.keys import create_key
+from creditgraph.api.app import create_app
+from creditgraph.api.keys import create_key
 from api_helpers import TEST_ID_KEY, hdr
-from creditgraph.settings import Settings
+from creditgraph.base.settings import Settings
 
 
 @pytest.mark.parametrize("path", [
@@ -69,7 +69,7 @@ class FailingStore:
 def test_store_errors_become_503_or_400(tmp_path, exc, status):
     from neo4j.exceptions import ClientError, ServiceUnavailable
 
-    from graph.queries import MissingParameter
+    from creditgraph.graph.queries import MissingParameter
     error = {"neo4j_down": ServiceUnavailable("connection refused"),
              "neo4j_client": ClientError("bad parameter"),
              "query_error": MissingParameter("entity_id missing"),

@@ -60,7 +60,7 @@ def test_related_masks_persons_for_service_free_roles(client, keys, resolved):
 
 def test_masking_default_is_masked():
     """A model serialised outside a request (no principal) masks."""
-    from api.models import Party
+    from creditgraph.api.models import Party
     p = Party(entity_id="P-1", kind="person", identifier="210802197503153018")
     assert p.model_dump()["identifier"] == "210802********3018"
     assert "210802197503153018" not in p.model_dump_json()

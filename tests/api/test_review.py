@@ -1,5 +1,5 @@
 """Review queue from review_queue.csv; decisions land in the DecisionLog; decided pairs leave."""
-from linkage.decisions import DecisionLog, Verdict
+from creditgraph.linkage.decisions import DecisionLog, Verdict
 from api_helpers import hdr
 
 

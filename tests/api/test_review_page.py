@@ -8,7 +8,7 @@ import pytest
 import uvicorn
 
 from api_helpers import free_port, memory_app
-from linkage.decisions import DecisionLog, Verdict
+from creditgraph.linkage.decisions import DecisionLog, Verdict
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser,

@@ -25,7 +25,7 @@ def neo4j_uri() -> str:
     try:
         drv.verify_connectivity()
     except (ServiceUnavailable, OSError) as exc:
-        msg = f"no Neo4j at {NEO4J_URI} (start it with python -m graph.server start): {exc}"
+        msg = f"no Neo4j at {NEO4J_URI} (start it with python -m creditgraph.graph.server start): {exc}"
         if os.environ.get("CREDITGRAPH_NEO4J_REQUIRED") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
@@ -37,7 +37,7 @@ def neo4j_uri() -> str:
 @pytest.fixture()
 def neo4j_store(neo4j_uri):
     """An empty Neo4jStore (the database is wiped before the test)."""
-    from graph.neo4j_store import Neo4jStore
+    from creditgraph.graph.neo4j_store import Neo4jStore
     store = Neo4jStore(neo4j_uri, auth=neo4j_auth())
     store.wipe()
     yield store

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.memory_store import MemoryStore
+from creditgraph.graph.memory_store import MemoryStore
 from graph_helpers import FIXTURE, neo4j_auth
 
 pytestmark = pytest.mark.neo4j
@@ -110,7 +110,7 @@ def test_incremental_load_removes_what_is_gone(neo4j_store, changed):
 
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    from graph.neo4j_store import Neo4jStore
+    from creditgraph.graph.neo4j_store import Neo4jStore
     store = Neo4jStore(sys.argv[1], auth={auth!r})
     def hook(done, total):
         if done == int(sys.argv[3]):

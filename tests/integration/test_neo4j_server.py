@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from graph import server
+from creditgraph.graph import server
 from graph_helpers import NEO4J_URI, neo4j_auth
 
 pytestmark = pytest.mark.neo4j

@@ -10,8 +10,8 @@ import itertools
 
 import pytest
 
-from graph.memory_store import QUERIES, MemoryStore
-from graph.queries import library
+from creditgraph.graph.memory_store import QUERIES, MemoryStore
+from creditgraph.graph.queries import library
 
 from graph_helpers import FIXTURE, neo4j_auth
 
@@ -59,7 +59,7 @@ CASES = _cases()
 
 @pytest.fixture(scope="module")
 def stores(neo4j_uri):
-    from graph.neo4j_store import Neo4jStore
+    from creditgraph.graph.neo4j_store import Neo4jStore
     neo = Neo4jStore(neo4j_uri, auth=neo4j_auth())
     neo.wipe()
     neo.load(FIXTURE, batch_size=7, progress=False)

@@ -4,7 +4,7 @@ import json
 from typer.testing import CliRunner
 
 from creditgraph.cli import app
-from creditgraph.settings import get_settings
+from creditgraph.base.settings import get_settings
 
 
 def test_demo_runs_end_to_end_in_its_own_workdir(tmp_path, monkeypatch):

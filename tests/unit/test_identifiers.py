@@ -5,7 +5,7 @@ import pytest
 from stdnum.cn import ric as stdnum_ric
 from stdnum.cn import uscc as stdnum_uscc
 
-from linkage.identifiers import (
+from creditgraph.linkage.identifiers import (
     Identifier, classify, masked_compatible, mask_ric, normalize_raw, org_code_check_char,
     regno_check_digit, ric_area, ric_birth_date, ric_check_char, ric_gender, upgrade_ric15,
     uscc_check_char,
@@ -288,7 +288,7 @@ def test_hand_written_check_sums_agree_with_python_stdnum():
     from stdnum.cn import uscc as stdnum_uscc
     from stdnum.iso7064 import mod_11_2, mod_11_10
 
-    from linkage.identifiers import USCC_ALPHABET, regno_check_digit, ric_check_char, uscc_check_char
+    from creditgraph.linkage.identifiers import USCC_ALPHABET, regno_check_digit, ric_check_char, uscc_check_char
     rng = random.Random(11)
     for _ in range(2000):
         digits = "".join(rng.choice("0123456789") for _ in range(17))

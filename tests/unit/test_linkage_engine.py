@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage.blocking import candidate_pairs
-from linkage.cluster import cluster
-from linkage.compare import context, enterprise_name, person_id
-from linkage.evaluate import pairwise
-from linkage.model import MISSING, MatchModel
+from creditgraph.linkage.blocking import candidate_pairs
+from creditgraph.linkage.cluster import cluster
+from creditgraph.linkage.compare import context, enterprise_name, person_id
+from creditgraph.linkage.evaluate import pairwise
+from creditgraph.linkage.model import MISSING, MatchModel
 
 
 def test_blocking_pairs_records_sharing_any_key_and_skips_huge_blocks():

@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from loaders.fields import FieldError, parse_date, parse_ratio
-from loaders.manifest import ManifestError, load_manifest
-from loaders.reader import detect_encoding, read_manifest
+from creditgraph.loaders.fields import FieldError, parse_date, parse_ratio
+from creditgraph.loaders.manifest import ManifestError, load_manifest
+from creditgraph.loaders.reader import detect_encoding, read_manifest
 
 MANIFEST = """
 dataset: test

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from graph.load import read_resolved, role_classes
-from graph.memory_store import MemoryStore
-from graph.queries import MissingParameter, QueryError, UnknownParameter, library, parse
-from graph.store import open_store
+from creditgraph.graph.load import read_resolved, role_classes
+from creditgraph.graph.memory_store import MemoryStore
+from creditgraph.graph.queries import MissingParameter, QueryError, UnknownParameter, library, parse
+from creditgraph.graph.factory import open_store
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "resolved_small"
 

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from linkage.names import (
+from creditgraph.linkage.names import (
     HOME_DIVISION, EnterpriseName, PersonName, clean_text, normalize_person_name,
     parse_enterprise_name, pinyin_key,
 )

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from creditgraph.pipeline import run_resolve
-from creditgraph.settings import Settings
-from linkage.decisions import Decision, DecisionLog, Verdict
-from linkage.identifiers import mask_ric, org_code_check_char, ric_check_char, uscc_check_char
+from creditgraph.base.settings import Settings
+from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
+from creditgraph.linkage.identifiers import mask_ric, org_code_check_char, ric_check_char, uscc_check_char
 
 
 def uscc(division: str, org8: str) -> str:
@@ -179,7 +179,7 @@ def test_adding_a_source_does_not_renumber_the_entities_it_leaves_alone(city, se
 def test_review_from_the_terminal_lands_in_the_decision_log(city, settings, monkeypatch):
     from typer.testing import CliRunner
 
-    from creditgraph import settings as settings_module
+    from creditgraph.base import settings as settings_module
     from creditgraph.cli import app
     _, out, _ = resolve(city, settings)
     queue = pd.read_csv(out / "review_queue.csv", dtype=str)

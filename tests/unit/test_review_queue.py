@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from creditgraph.settings import Settings
-from linkage import review
-from linkage.decisions import Decision, DecisionLog, Verdict
+from creditgraph.base.settings import Settings
+from creditgraph.linkage import review
+from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "resolved_small"
 

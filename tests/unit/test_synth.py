@@ -13,8 +13,8 @@ import pytest
 
 from creditgraph.synth import generate
 from creditgraph.synth.exports import EXPORTS, RECORD_ID
-from linkage.identifiers import classify
-from loaders.manifest import load_manifest
+from creditgraph.linkage.identifiers import classify
+from creditgraph.loaders.manifest import load_manifest
 
 ENTERPRISES, PERSONS = 400, 600
 ENCODINGS = {e.source: e.encoding for e in EXPORTS}
@@ -182,7 +182,7 @@ def test_noise_zero_keeps_the_registered_names(tmp_path):
 
 
 def test_loader_reads_exactly_the_truth_mentions(city):
-    from loaders.reader import read_manifest
+    from creditgraph.loaders.reader import read_manifest
     frames = read_manifest(load_manifest(city / "manifest.yaml")).frames()
     got = set(zip(frames["mentions"]["source"], frames["mentions"]["record_id"], frames["mentions"]["role"]))
     bad = {(b["source"], b["record_id"]) for b in read_truth(city, "bad_rows.csv")}

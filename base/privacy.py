@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from creditgraph.settings import Settings, id_key
-from linkage.identifiers import mask_ric, normalize_raw
+from creditgraph.base.settings import Settings, id_key
+from creditgraph.base.text import normalize_raw
 
 ID_HASH_CHARS = 32
 
@@ -21,7 +21,7 @@ def id_hash(id18: str, key: bytes | None = None, settings: Settings | None = Non
     `id18` is the canonical number (`linkage.identifiers.classify(raw).value` for type
     `id18`: legacy 15-digit numbers upgraded, `x` upper-cased); NFKC, case and separators are
     normalised again here, so the raw value of a clean number hashes the same.
-    The key is `creditgraph.settings.id_key()` (CREDITGRAPH_ID_KEY or DATA/secret.key).
+    The key is `creditgraph.base.settings.id_key()` (CREDITGRAPH_ID_KEY or DATA/secret.key).
     """
     value = normalize_raw(id18)
     secret = key if key is not None else id_key(settings)
@@ -29,5 +29,8 @@ def id_hash(id18: str, key: bytes | None = None, settings: Settings | None = Non
 
 
 def mask(id18: str) -> str:
-    """The public-list mask: `210802********3018` (area code and last four kept)."""
-    return mask_ric(normalize_raw(id18))
+    """The public-list mask: `210802********3018` (area code and last four kept).
+
+    `id18` is the canonical 18-character number (legacy numbers already upgraded)."""
+    v = normalize_raw(id18)
+    return v[:6] + "*" * (len(v) - 10) + v[-4:]
