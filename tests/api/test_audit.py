@@ -67,5 +67,7 @@ def test_admin_queries_audit_trail(client, keys):
     entries = r.json()["entries"]
     assert entries and entries[0]["params"] == {"entity_id": "E-0002"}
     assert all(e["who"] == "test-service" for e in entries)
+    client.get("/entities/E-0002", headers=hdr(None))   # a 401 to filter on
     r = client.get("/audit", params={"status": 401, "limit": 5}, headers=hdr(keys["admin"]))
-    assert all(e["status"] == 401 for e in r.json()["entries"])
+    entries = r.json()["entries"]
+    assert entries and all(e["status"] == 401 for e in entries)

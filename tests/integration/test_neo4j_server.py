@@ -8,7 +8,6 @@ Without a reachable server these tests skip, unless CREDITGRAPH_NEO4J_REQUIRED=1
 from __future__ import annotations
 
 import urllib.request
-import uuid
 from urllib.parse import urlparse
 
 import pytest
@@ -27,30 +26,9 @@ def driver(neo4j_uri):
     drv.close()
 
 
-def test_write_and_read_in_a_throwaway_transaction(driver):
-    marker = f"creditgraph-test-{uuid.uuid4()}"
-    with driver.session() as session:  # the server's default database
-        tx = session.begin_transaction()
-        try:
-            tx.run("CREATE (:CreditgraphSmokeTest {marker: $m, name: $name})",
-                   m=marker, name="测试企业有限公司").consume()
-            rows = tx.run("MATCH (n:CreditgraphSmokeTest {marker: $m}) RETURN n.name AS name",
-                          m=marker).data()
-            assert rows == [{"name": "测试企业有限公司"}]
-        finally:
-            tx.rollback()
-        # rolled back: nothing left behind
-        count = session.run("MATCH (n:CreditgraphSmokeTest {marker: $m}) RETURN count(n) AS c",
-                            m=marker).single()["c"]
-        assert count == 0
-
-
-def test_server_info(driver):
-    info = driver.get_server_info()
-    assert info.agent.startswith("Neo4j/5.")
-    records, _, _ = driver.execute_query(
-        "CALL dbms.components() YIELD name, edition RETURN name, edition")
-    assert records[0]["name"] == "Neo4j Kernel"
+def test_server_runs_the_version_we_assemble(driver):
+    """graph/server.py pins the jars it fetches; the server answering is that build."""
+    assert driver.get_server_info().agent == f"Neo4j/{server.NEO4J_VERSION}"
 
 
 def test_status_reports_running(driver):
