@@ -57,6 +57,8 @@ def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (
         console.print(f"[red]{e}[/]")
         raise typer.Exit(2)
     _print_report(report)
+    if report["failed_sources"]:  # the others were resolved, but the run is not a success
+        raise typer.Exit(1)
 
 
 def _print_report(report: dict) -> None:

@@ -77,6 +77,8 @@ def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_
     entities = resolution.entities
     return {
         "rows": {"read": read, "accepted": accepted, "rejected": rejected, "adds_up": read == accepted + rejected},
+        # a missing, empty or unreadable export: the run went on without it, but it is no success
+        "failed_sources": {r["source"]: r["error"] for r in sources if r["error"]},
         "sources": sources,
         "mentions": len(resolution.mentions),
         "entities": entities["kind"].value_counts().to_dict() if len(entities) else {},

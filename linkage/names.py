@@ -32,13 +32,37 @@ def _load(name: str):
         return yaml.safe_load(f)
 
 
+_RULES = _load("name_rules.yaml")
+
+
+class _Simplified(dict):
+    """Code point -> simplified character, filled the first time str.translate meets one."""
+
+    def __init__(self, keep: str):
+        super().__init__({ord(c): c for c in keep})
+
+    def __missing__(self, code: int) -> str:
+        self[code] = simplified = _T2S.convert(chr(code))
+        return simplified
+
+
+_SIMPLIFIED = _Simplified(_RULES["keep_in_names"])
+
+
+def to_simplified(s: str) -> str:
+    """Traditional -> simplified character by character, never by phrase. OpenCC's phrase table
+    reads the surname 沈 with 靜 as the word 沉静, and a phrase only fires on traditional text, so
+    the two scripts of one name would part; alone, each character has one simplified form."""
+    return s.translate(_SIMPLIFIED)
+
+
 def clean_text(s: str | None) -> str:
     """NFKC, whitespace removed, traditional -> simplified, brackets as ASCII (), upper-case
     Latin letters (exports mix `abc` and `ＡＢＣ`)."""
     if not s:
         return ""
     s = _SPACES.sub("", unicodedata.normalize("NFKC", s)).translate(_BRACKETS)
-    return _T2S.convert(s).upper()
+    return to_simplified(s).upper()
 
 
 def _alternation(words) -> str:
@@ -68,7 +92,6 @@ def _depth(entry: dict, by_code: dict) -> int:
     return n
 
 
-_RULES = _load("name_rules.yaml")
 _DIVISION, _DEPTH = _division_tables()
 HOME_DIVISION: str = _RULES["home_division"]
 _FORM = {clean_text(v): canon for canon, vs in _load("org_forms.yaml").items() for v in vs}
@@ -205,14 +228,14 @@ def parse_enterprise_name(raw: str) -> EnterpriseName:
 @dataclass(frozen=True, slots=True)
 class PersonName:
     raw: str
-    clean: str   # NFKC, whitespace removed, t2s, middle dots unified to '·'
+    clean: str   # NFKC, whitespace removed, t2s by character, middle dots unified to '·'
     pinyin: str  # toneless, dots dropped
 
 
 def normalize_person_name(raw: str | None) -> PersonName:
     raw = raw or ""
     s = _DOTS.sub("·", unicodedata.normalize("NFKC", raw)).strip("·")
-    clean = _T2S.convert(_SPACES.sub("", s)).upper()
+    clean = to_simplified(_SPACES.sub("", s)).upper()
     return PersonName(raw, clean, pinyin_key(clean.replace("·", "")))
 
 

@@ -35,15 +35,24 @@ def parse_number(text: str) -> float:
         raise FieldError(f"not a number: {text!r}") from None
 
 
-def parse_ratio(text: str) -> float:
-    """`35%`, `35.00%`, `0.35` -> 0.35; a bare number above 1 is read as a percentage."""
+# A ratio column's unit, declared in the manifest: the same bare `1` is a 1% stake in a percent
+# column and the whole firm in a fraction column, and no value can tell which.
+RATIO_RANGE = {"percent": 100.0, "fraction": 1.0}
+
+
+def parse_ratio(text: str, unit: str) -> float:
+    """A share as a fraction of 1. A bare number is read in the column's `unit` (`percent`:
+    `35` -> 0.35; `fraction`: `0.35` -> 0.35); a value with a `%` sign (`35%`, `35.00%`) is a
+    percentage whatever the unit. Outside 0-100% (in the unit it was read in) is an error."""
+    if unit not in RATIO_RANGE:
+        raise ValueError(f"ratio unit {unit!r}: use one of {sorted(RATIO_RANGE)}")
     value = unicodedata.normalize("NFKC", text).strip()
-    percent = value.endswith("%")
-    number = parse_number(value.rstrip("%"))
-    ratio = number / 100 if percent or number > 1 else number
-    if not 0 <= ratio <= 1:
-        raise FieldError(f"ratio out of range 0-100%: {text!r}")
-    return round(ratio, 6)
+    read_as = "percent" if value.endswith("%") else unit
+    number = parse_number(value.removesuffix("%"))
+    top = RATIO_RANGE[read_as]
+    if not 0 <= number <= top:
+        raise FieldError(f"ratio {text!r} out of range 0-{top:g} for a {read_as} value")
+    return round(number / top, 6)
 
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
@@ -54,4 +63,9 @@ def parse_text(text: str) -> str:
     return _LINE_BREAKS.sub(" ", text).strip()
 
 
-PARSERS = {"date": parse_date, "number": parse_number, "ratio": parse_ratio, "text": parse_text}
+PARSERS = {"date": parse_date, "number": parse_number, "text": parse_text}
+
+
+def parse_value(text: str, type_: str, unit: str | None = None):
+    """A field's value by its manifest type; a ratio is read in its declared unit."""
+    return parse_ratio(text, unit) if type_ == "ratio" else PARSERS[type_](text)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 Kind = Literal["enterprise", "person"]
 FieldType = Literal["text", "date", "number", "ratio"]
+Unit = Literal["percent", "fraction"]
 RELATION_TYPES = {"LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF", "GUARANTEES", "BRANCH_OF", "EMPLOYED_BY"}
 ENCODINGS = {"auto", "utf-8", "utf-8-sig", "gb18030", "gbk"}
 
@@ -25,6 +26,7 @@ class FieldSpec(Strict):
     column: str | None = None
     literal: str | None = None
     type: FieldType = "text"
+    unit: Unit | None = None  # a ratio's unit: no value tells whether a bare `1` is 1% or 100%
     required: bool = False
 
     @model_validator(mode="after")
@@ -33,9 +35,29 @@ class FieldSpec(Strict):
             raise ValueError("a field takes exactly one of `column` or `literal`")
         return self
 
+    @model_validator(mode="after")
+    def _unit(self):
+        if self.type != "ratio" and self.unit is not None:
+            raise ValueError(f"`unit` goes with `type: ratio` only, not with `type: {self.type}`")
+        if self.type == "ratio" and self.unit is None:
+            hint = f" (the column name {self.column!r} suggests percent)" if "%" in (self.column or "") else ""
+            raise ValueError("a ratio needs its unit: `unit: percent` (a bare 35 is 35%) or `unit: fraction` "
+                             f"(a bare 0.35 is 35%); a value written with % is a percentage either way{hint}")
+        return self
 
-def _field(value) -> FieldSpec:
-    return FieldSpec(column=value) if isinstance(value, str) else FieldSpec(**value)
+
+def _field(key: str, value) -> FieldSpec:
+    """A column name or a mapping. Built inside the validator of the mapping that holds it, where
+    pydantic's error location would lose the field's key, so an error names the field itself."""
+    try:
+        return FieldSpec(column=value) if isinstance(value, str) else FieldSpec(**value)
+    except ValidationError as e:
+        raise ValueError(f"field {key!r}: " + "; ".join(map(_reason, e.errors()))) from None
+
+
+def _reason(err: dict) -> str:
+    where, msg = ".".join(map(str, err["loc"])), err["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
 
 
 class Condition(Strict):
@@ -73,7 +95,7 @@ class PartySpec(Strict):
     def _fields(cls, value: dict):
         out = {}
         for key, spec in value.items():
-            out[key] = [_field(v) for v in spec] if isinstance(spec, list) else _field(spec)
+            out[key] = [_field(key, v) for v in spec] if isinstance(spec, list) else _field(key, spec)
         if "name" not in out:
             raise ValueError("a party needs a `name` field")
         return out
@@ -102,7 +124,7 @@ class RelationSpec(Strict):
     @field_validator("props", mode="before")
     @classmethod
     def _props(cls, value: dict):
-        return {k: _field(v) for k, v in (value or {}).items()}
+        return {k: _field(k, v) for k, v in (value or {}).items()}
 
 
 class ListSpec(Strict):
@@ -116,8 +138,8 @@ class ListSpec(Strict):
 
     @field_validator("grade", "authority", "case_no", "date", mode="before")
     @classmethod
-    def _spec(cls, value):
-        return None if value is None else _field(value)
+    def _spec(cls, value, info):
+        return None if value is None else _field(info.field_name, value)
 
 
 class SourceSpec(Strict):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from creditgraph.loaders.fields import PARSERS, FieldError
+from creditgraph.loaders.fields import FieldError, parse_value
 from creditgraph.loaders.manifest import FieldSpec, Manifest, PartySpec, SourceSpec
 
 # Fields a mention carries as columns; any other party field goes into `attrs`.
@@ -150,6 +150,7 @@ def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceRep
     rows = _csv_rows(decode_lines(data, report.encoding), source.delimiter, report, result, source.name)
     header = next(rows, None)
     if header is None:
+        report.error = f"source {source.name!r}: {path} is empty (no header)"
         return report
     header = [h.strip().lstrip("\ufeff") for h in header[1]]
     missing = sorted(source.columns() - set(header))
@@ -167,6 +168,8 @@ def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceRep
         except RowError as e:
             report.rejected += 1
             result.rejects.append(_reject(report.file, line, e.column, e.reason, source.name, raw))
+    if not report.rows_read and not report.error:
+        report.error = f"source {source.name!r}: {path} has a header but no data rows"
     return report
 
 
@@ -284,7 +287,7 @@ def _value(spec: FieldSpec, row: dict) -> object:
             raise RowError(spec.column, "required value is empty")
         return None
     try:
-        return PARSERS[spec.type](text)
+        return parse_value(text, spec.type, spec.unit)
     except FieldError as e:
         raise RowError(spec.column, str(e)) from None
 

@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 import codecs
+import json
 import textwrap
+from pathlib import Path
 
+import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from creditgraph.base.settings import get_settings
+from creditgraph.cli import app
 from creditgraph.loaders.fields import FieldError, parse_date, parse_ratio
 from creditgraph.loaders.manifest import ManifestError, load_manifest
 from creditgraph.loaders.reader import detect_encoding, read_manifest
+from creditgraph.synth.noise import Garbler
+from creditgraph.synth.rates import Noise
+from creditgraph.synth.vocab import SYNTH_DATA, load_vocab
+
+REPO = Path(__file__).resolve().parents[2]
 
 MANIFEST = """
 dataset: test
@@ -132,14 +143,85 @@ def test_bad_dates(text):
         parse_date(text)
 
 
-@pytest.mark.parametrize("text,ratio", [("35%", 0.35), ("0.35", 0.35), ("35.00%", 0.35), ("35", 0.35)])
-def test_ratios(text, ratio):
-    assert parse_ratio(text) == ratio
+@pytest.mark.parametrize("text,unit,ratio", [
+    ("1", "percent", 0.01), ("2", "percent", 0.02), ("35", "percent", 0.35), ("0.5", "percent", 0.005),
+    ("100", "percent", 1.0), ("1", "fraction", 1.0), ("0.35", "fraction", 0.35), ("0", "fraction", 0.0),
+    ("35%", "fraction", 0.35), ("35.00%", "percent", 0.35), ("1%", "fraction", 0.01), ("３５％", "percent", 0.35)])
+def test_ratios_read_in_the_declared_unit(text, unit, ratio):
+    """A bare number is read in the column's unit (a 1% stake is not 100%); a `%` sign speaks for itself."""
+    assert parse_ratio(text, unit) == ratio
 
 
-def test_ratio_out_of_range():
-    with pytest.raises(FieldError):
-        parse_ratio("135%")
+@pytest.mark.parametrize("text,unit", [("135%", "fraction"), ("135", "percent"), ("35", "fraction"),
+                                       ("1.01", "fraction"), ("-1", "percent"), ("-0.1", "fraction")])
+def test_ratio_outside_its_unit_range(text, unit):
+    with pytest.raises(FieldError, match="out of range"):
+        parse_ratio(text, unit)
+
+
+RATIOS = """
+dataset: test
+sources:
+  - name: holders
+    department: market_regulation
+    file: holders.csv
+    record_id: 记录号
+    parties:
+      subject: {kind: enterprise, fields: {name: 企业名称}}
+      shareholder: {kind: person, fields: {name: 股东名称}}
+    relations:
+      - {type: SHAREHOLDER_OF, from: shareholder, to: subject, props: {ratio: {column: 持股比例(%), type: ratio UNIT}}}
+"""
+
+
+def read_ratios(tmp_path, unit: str, values: list[str]):
+    (tmp_path / "manifest.yaml").write_text(textwrap.dedent(RATIOS.replace(" UNIT", unit)), encoding="utf-8")
+    rows = "".join(f"{i},营口鑫达贸易有限公司,张伟{i},{v}\n" for i, v in enumerate(values, 1))
+    (tmp_path / "holders.csv").write_text("记录号,企业名称,股东名称,持股比例(%)\n" + rows, encoding="utf-8")
+    return read_manifest(load_manifest(tmp_path / "manifest.yaml"))
+
+
+def test_a_percent_column_reads_a_one_percent_stake_and_rejects_what_is_out_of_range(tmp_path):
+    result = read_ratios(tmp_path, ", unit: percent", ["1", "2", "0.5", "100", "150", "3%"])
+    frames = result.frames()
+    assert frames["relations"]["ratio"].tolist() == [0.01, 0.02, 0.005, 1.0, 0.03]
+    report = result.reports[0]
+    assert (report.rows_read, report.accepted, report.rejected) == (6, 5, 1)
+    reject = frames["rejects"].iloc[0]
+    assert reject["file"].endswith("holders.csv") and reject["line"] == 6 and reject["column"] == "持股比例(%)"
+    assert "out of range" in reject["reason"] and "150" in reject["reason"] and "percent" in reject["reason"]
+
+
+def test_a_fraction_column_rejects_a_bare_percentage(tmp_path):
+    result = read_ratios(tmp_path, ", unit: fraction", ["0.35", "35%", "35"])
+    assert result.frames()["relations"]["ratio"].tolist() == [0.35, 0.35]
+    assert result.frames()["rejects"]["line"].tolist() == [4]
+
+
+def test_a_ratio_without_a_unit_is_a_manifest_error_naming_source_and_field(tmp_path):
+    with pytest.raises(ManifestError, match=r"source 'holders': relations\.0\.props: .*field 'ratio': a ratio needs its unit.*'持股比例\(%\)' suggests percent"):
+        read_ratios(tmp_path, "", ["1"])
+
+
+@pytest.mark.parametrize("spec", ["{column: 成立日期, type: date, unit: percent}",
+                                  "{column: 持股比例, type: ratio, unit: permille}"])
+def test_a_unit_only_goes_with_a_ratio_and_is_percent_or_fraction(tmp_path, spec):
+    with pytest.raises(ManifestError, match="source 'court'"):
+        write(tmp_path, GOOD, manifest=MANIFEST.replace("{column: 发布日期, type: date}", spec))
+
+
+@pytest.mark.parametrize("path", [SYNTH_DATA / "manifest.yaml", REPO / "benchmarks/febrl/manifest.yaml"])
+def test_shipped_manifests_load(path):
+    assert load_manifest(path).sources   # loads only if every ratio field declares its unit
+
+
+def test_the_synthetic_city_ratios_read_back_in_their_declared_unit():
+    source = next(s for s in load_manifest(SYNTH_DATA / "manifest.yaml").sources if s.name == "shareholders")
+    unit = next(r for r in source.relations if r.type == "SHAREHOLDER_OF").props["ratio"].unit
+    garbler = Garbler(Noise(), load_vocab(), seed=1)
+    for ratio in (0.01, 0.005, 0.35, 1.0):
+        written = {garbler.ratio(ratio) for _ in range(30)}
+        assert len(written) == 3 and {parse_ratio(w, unit) for w in written} == {ratio}, written
 
 
 def test_a_quoted_field_may_span_lines(tmp_path):
@@ -185,3 +267,42 @@ def test_an_unclosed_quote_does_not_swallow_a_long_file(tmp_path):
     report = result.reports[0]
     assert (report.rows_read, report.accepted, report.rejected) == (31, 30, 1)
     assert result.frames()["rejects"].iloc[0]["line"] == 2
+
+
+# -- a source that is missing or empty is an error for that source, and the run says so --------
+
+def test_a_missing_or_empty_export_is_an_error_for_its_source(tmp_path):
+    manifest = write(tmp_path, GOOD)
+    sources = [manifest.sources[0].model_copy(update={"name": n, "file": f})
+               for n, f in (("court", "court.csv"), ("gone", "gone.csv"), ("blank", "blank.csv"),
+                            ("header_only", "header_only.csv"))]
+    (tmp_path / "blank.csv").write_bytes(b"")
+    (tmp_path / "header_only.csv").write_text(HEADER, encoding="utf-8")
+    reports = {r.source: r for r in read_manifest(manifest.model_copy(update={"sources": sources})).reports}
+    assert reports["court"].accepted == 3 and not reports["court"].error
+    assert "cannot read" in reports["gone"].error and "gone.csv" in reports["gone"].error
+    assert "empty" in reports["blank"].error and "blank.csv" in reports["blank"].error
+    assert "no data rows" in reports["header_only"].error
+
+
+def test_resolve_goes_on_past_a_missing_source_and_exits_non_zero(tmp_path, monkeypatch):
+    write(tmp_path, GOOD)
+    text = textwrap.dedent(MANIFEST)
+    entry = text[text.index("  - name: court"):]
+    (tmp_path / "manifest.yaml").write_text(
+        text + entry.replace("name: court", "name: court_2021").replace("file: court.csv", "file: court_2021.csv"),
+        encoding="utf-8")
+    monkeypatch.setenv("CREDITGRAPH_DATA", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["resolve", "--manifest", str(tmp_path / "manifest.yaml"),
+                                          "--out", str(tmp_path / "out")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert "court_2021" in result.output
+    report = json.loads((tmp_path / "out" / "run_report.json").read_text(encoding="utf-8"))
+    assert list(report["failed_sources"]) == ["court_2021"]
+    assert "court_2021.csv" in report["failed_sources"]["court_2021"]
+    assert report["rows"]["accepted"] == 3      # the other source was read and resolved
+    assert len(pd.read_csv(tmp_path / "out" / "mentions.csv")) == 4
