@@ -14,17 +14,24 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse, RedirectResponse
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from creditgraph.api import errors
 from creditgraph.api.audit import AuditMiddleware, AuditTrail
+from creditgraph.api.browser_guide import browser_files
 from creditgraph.api.keys import KeyRing, keys_path
 from creditgraph.api.queries import Queries
 from creditgraph.api.routes import api_router
 from creditgraph.base.settings import Settings, get_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
+# Swagger UI's files from the fastapi-offline wheel: FastAPI's default /docs loads them from a CDN,
+# a blank page on a machine without internet.
+DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 DESCRIPTION = """
 Query API over the resolved credit graph.
@@ -36,6 +43,21 @@ with who, when, the endpoint and its parameters (identity numbers masked).
 **Identity numbers** are masked (`210802********3018`) except for investigator and admin keys.
 The steward review page is at [/review](/review).
 """
+
+
+def mount_static(app: FastAPI) -> None:
+    """/docs with its assets served here (FastAPI's self-hosting recipe) and Neo4j Browser's
+    files (api/browser_guide.py): neither needs a key, and the audit skips /docs and /static."""
+    app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    app.mount("/static/browser", browser_files(), name="browser-files")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(openapi_url=root + app.openapi_url, title=f"{app.title} - Swagger UI",
+                                   swagger_js_url=f"{root}/static/docs/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}/static/docs/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}/static/docs/favicon.png")
 
 
 def create_app(store: Any = None, resolved_dir: Path | str | None = None,
@@ -57,7 +79,8 @@ def create_app(store: Any = None, resolved_dir: Path | str | None = None,
         if owns_store and hasattr(store, "close"):
             store.close()
 
-    app = FastAPI(title="creditgraph", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="creditgraph", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # /docs: mount_static; no /redoc
     app.state.settings = settings
     app.state.store = store
     app.state.queries = Queries(store, resolved_dir, settings)
@@ -66,6 +89,7 @@ def create_app(store: Any = None, resolved_dir: Path | str | None = None,
 
     errors.install(app)
     app.include_router(api_router)
+    mount_static(app)
 
     @app.get("/review", include_in_schema=False)
     def review_page() -> FileResponse:

@@ -149,6 +149,7 @@ def _entity_props(row: dict[str, str]) -> tuple[str, dict[str, Any]]:
     }
     identifier = (row.get("identifier") or "").strip().upper()
     id_type = (row.get("identifier_type") or "").strip()
+    props["identifier_type"] = id_type or None  # as entities.csv has it (persons: id18, id_masked)
     if kind == "person":
         label = "Person"
         # persons never hold the number in clear: mask it if the resolve output ever does
@@ -158,7 +159,6 @@ def _entity_props(row: dict[str, str]) -> tuple[str, dict[str, Any]]:
     else:
         label = "Enterprise"
         props["identifier"] = identifier or None
-        props["identifier_type"] = id_type or None
         org = identifier.replace("-", "")
         if len(org) == 18 and id_type in ("", "uscc"):
             props["org_code"] = org[8:17]

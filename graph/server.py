@@ -84,6 +84,37 @@ _KEY_JARS = (
 
 POM = Path(__file__).resolve().parent / "neo4j" / "pom.xml"  # package data: wheels carry it
 
+# Neo4j Browser opens ready for investigators: on connecting it applies the style and opens the
+# guide of ready queries (cypher/browser/) in its sidebar, both served by the creditgraph API under
+# /static/browser/ (api/browser_guide.py; no key, no person data). Neo4j's own HTTP server cannot
+# serve them: its only static root is the Browser jar's browser/ folder (one classpath resource),
+# and other content needs a compiled extension. The API is the one server that runs beside Neo4j
+# both here and in docker-compose.yml, so both point Browser at it; while it is not running,
+# Browser says it could not fetch them and works as before. CREDITGRAPH_API_URL: where
+# `creditgraph serve` listens, as Browser reaches it (default: serve's default).
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+BROWSER_STYLE_PATH = "/static/browser/style.grass"
+BROWSER_GUIDE_PATH = "/static/browser/investigator.html"
+
+# A credit centre's graph calls out to no one (docker-compose.yml sets the same):
+# - the server sends no usage reports, and tells Browser to send no product analytics (so Browser
+#   shows no banner asking either);
+# - Browser fetches guides and styles from loopback only;
+# - Browser's page may load scripts, styles and fonts from Neo4j itself only, and make HTTP calls
+#   to loopback only (Bolt over WebSocket anywhere). Neo4j's default policy lets it load Segment's
+#   and Canny's scripts and Google's fonts and send Sentry crash reports;
+#   browser.allow_outgoing_connections, which Browser would read to skip them, is not a setting
+#   of Neo4j 5.26 (the server refuses to start with it).
+NO_CALLS_OUT = {
+    "dbms.usage_report.enabled": "false",
+    "client.allow_telemetry": "false",
+    "browser.remote_content_hostname_whitelist": "127.0.0.1,localhost",
+    "dbms.security.http_static_content_security_policy_header": (
+        "default-src 'self'; script-src 'self'; img-src 'self' data:; "
+        "style-src 'self' 'unsafe-inline'; font-src 'self'; base-uri 'none'; object-src 'none'; "
+        "frame-ancestors 'none'; connect-src 'self' ws: wss: http://127.0.0.1:* http://localhost:*"),
+}
+
 # Popen objects of servers started by this process, so that they get reaped (no zombies).
 _children: dict[int, subprocess.Popen] = {}
 
@@ -327,7 +358,9 @@ def _write_conf(home: Path, bolt_port: int, http_port: int, heap: str, pagecache
         "server.memory.heap.initial_size": heap,
         "server.memory.heap.max_size": heap,
         "server.memory.pagecache.size": pagecache,
-        "dbms.usage_report.enabled": "false",
+        **NO_CALLS_OUT,
+        "browser.post_connect_cmd": post_connect_cmd(
+            os.environ.get("CREDITGRAPH_API_URL") or DEFAULT_API_URL),
         # Keep transaction logs from growing without bound (they reached 15 GB in a 1M load).
         "db.tx_log.rotation.retention_policy": "2 files",
         "dbms.security.auth_enabled": "true" if auth else "false",
@@ -346,6 +379,12 @@ def _write_conf(home: Path, bolt_port: int, http_port: int, heap: str, pagecache
     ]
     conf.write_text("\n".join(lines) + "\n")
     return conf
+
+
+def post_connect_cmd(api_url: str) -> str:
+    """Browser's commands on connecting: the style applied, the guide open in its sidebar."""
+    api = api_url.rstrip("/")
+    return f"style {api}{BROWSER_STYLE_PATH}; guide {api}{BROWSER_GUIDE_PATH}"
 
 
 def _first_start(home: Path) -> bool:
