@@ -200,7 +200,7 @@ def test_person_name_speed():
     for raw in raws:
         normalize_person_name(raw)
     rate = len(raws) / (time.perf_counter() - start)
-    assert rate > 30_000, f"{rate:,.0f} names/s"   # loose bound: CI machines vary
+    assert rate > 20_000, f"{rate:,.0f} names/s"   # loose bound: shared machines vary (a converter built per call: ~1k/s)
 
 
 def test_pinyin_key_cached_and_consistent():
