@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from creditgraph.api import errors
 from creditgraph.api.audit import AuditMiddleware, AuditTrail
 from creditgraph.api.browser_guide import browser_files
+from creditgraph.api.headers import SecurityHeaders
 from creditgraph.api.keys import KeyRing, keys_path
 from creditgraph.api.queries import Queries
 from creditgraph.api.routes import api_router
@@ -100,6 +101,7 @@ def create_app(store: Any = None, resolved_dir: Path | str | None = None,
         return RedirectResponse("/docs")
 
     app.add_middleware(AuditMiddleware, trail=app.state.audit)
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, refusals included
     return app
 
 

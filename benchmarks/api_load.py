@@ -2,17 +2,20 @@
 on the local Neo4j holding the graph benchmark's synthetic graph (default 1M entities).
 
     python benchmarks/api_load.py --uri bolt://127.0.0.1:7797 [--prepare] [--entities 1000000]
-        [--clients 50] [--duration 60] [--repeat 3] [--workers 2] [--depth 2] [--wait 1]
-        [--client fast|requests]
+        [--clients 50] [--searchers 4] [--duration 60] [--repeat 3] [--workers 2] [--depth 2]
+        [--wait 1] [--client fast|requests]
 
 --prepare generates the resolve output with benchmarks/graph_load.py's generator (if missing)
 and loads it with Neo4jStore.load: that WIPES whatever else the database holds (loopback only).
 Without it the graph already in the database is used. The API runs under uvicorn
 (`api.app:app_from_env`, --workers processes), locust runs headless in another process for
 --duration seconds, --repeat times against the same server (the machines are shared and noisy:
-the verdict is on the median run). Targets: entity detail p95 < 20 ms, related parties p95
-< 60 ms, no errors. Prints a JSON summary last (per run and median: p50/p95/p99 per endpoint,
-requests/s, failures; CPU seconds of the API, Neo4j and locust); exit 1 when a target is missed.
+the verdict is on the median run). --searchers of the clients search by name (20 hits) for
+names of random entities: a person's name, a firm's full name or its trade name and industry
+(鑫达贸易); the others ask three entity details to one related-parties query. Targets: entity
+detail p95 < 20 ms, related parties p95 < 60 ms, name search p95 < 50 ms, no errors. Prints a
+JSON summary last (per run and median: p50/p95/p99 per endpoint, requests/s, failures; CPU
+seconds of the API, Neo4j and locust); exit 1 when a target is missed.
 --wait > 0 gives each client a think time of 0..wait s (a paced load); 0 is a closed loop
 (saturation). --client: locust's FastHttpUser (geventhttpclient, the default) or HttpUser
 (python-requests, 5x its CPU per request: on two shared cores the load tool's own CPU shows up
@@ -41,7 +44,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-TARGETS = {"entity detail": 20.0, "related parties": 60.0}
+TARGETS = {"entity detail": 20.0, "related parties": 60.0, "name search": 50.0}
 
 
 def _free_port() -> int:
@@ -70,6 +73,25 @@ def sample_ids(uri: str, out: Path | None, n: int, seed: int = 11) -> list[str]:
             "MATCH (n:Entity) WITH n SKIP toInteger(rand() * $skip) LIMIT $n RETURN n.entity_id AS id",
             skip=max(total - n, 0), n=n).records
     return [r["id"] for r in recs]
+
+
+def name_queries(uri: str, out: Path | None, n: int, seed: int = 12) -> list[str]:
+    """What an investigator types, for random entities: a person's name, a firm's full name or
+    (every other firm) its trade name and industry."""
+    from creditgraph.linkage.names import parse_enterprise_name
+    rng = random.Random(seed)
+    if out and (out / "entities.csv").exists():
+        with open(out / "entities.csv", encoding="utf-8", newline="") as f:
+            rows = [(r["kind"], r["name"]) for r in csv.DictReader(f)]
+        rows = rng.sample(rows, min(n, len(rows)))
+    else:
+        from neo4j import GraphDatabase
+        with GraphDatabase.driver(uri) as driver:
+            rows = [(r["kind"], r["name"]) for r in driver.execute_query(
+                "MATCH (n:Entity) WITH n SKIP toInteger(rand() * $skip) LIMIT $n "
+                "RETURN n.kind AS kind, n.name AS name", skip=max(count_entities(uri) - n, 0), n=n).records]
+    return [parse_enterprise_name(name).core or name if kind == "enterprise" and i % 2 else name
+            for i, (kind, name) in enumerate(rows)]
 
 
 def count_entities(uri: str) -> int:
@@ -170,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--relations", type=int, default=3_000_000)
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "bench" / "graph_synthetic")
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--searchers", type=int, default=4, help="of the clients, those searching by name")
     ap.add_argument("--duration", type=int, default=60, help="seconds of load (bounded)")
     ap.add_argument("--repeat", type=int, default=3, help="locust runs against the same server")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core here)")
@@ -187,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--repeat must be 1..10")
 
     full = args.out / f"{args.entities}_{args.relations}"
-    summary: dict = {"uri": args.uri, "clients": args.clients, "duration_s": args.duration,
+    if not 0 <= args.searchers < args.clients:
+        ap.error("--searchers must be 0..clients-1")
+    summary: dict = {"uri": args.uri, "clients": args.clients, "searchers": args.searchers,
+                     "duration_s": args.duration,
                      "repeat": args.repeat, "workers": args.workers, "depth": args.depth,
                      "think_time_max_s": args.wait, "client": args.client, "cpus": os.cpu_count(),
                      "commit": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -207,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             store.close()
     summary["entities_in_graph"] = count_entities(args.uri)
     ids = sample_ids(args.uri, full if (full / "entities.csv").exists() else None, args.ids)
+    names = name_queries(args.uri, full if (full / "entities.csv").exists() else None, 2_000)
 
     work = Path(tempfile.mkdtemp(prefix="cg-api-bench-"))
     try:
@@ -214,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         data = work / "data"
         key = create_key("bench", ["investigator"], data / "api_keys.json")
         (work / "ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
+        (work / "names.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "CREDITGRAPH_DATA": str(data), "NEO4J_URI": args.uri,
@@ -229,9 +257,12 @@ def main(argv: list[str] | None = None) -> int:
                 for eid in ids[:300]:
                     c.get(f"/entities/{eid}")
                     c.get(f"/entities/{eid}/related", params={"depth": args.depth})
+                for q in names[:100]:
+                    c.get("/search/name", params={"q": q, "limit": 20})
             lenv = {**env, "CG_BENCH_IDS": str(work / "ids.txt"), "CG_BENCH_KEY": key,
                     "CG_BENCH_DEPTH": str(args.depth), "CG_BENCH_WAIT": str(args.wait),
-                    "CG_BENCH_CLIENT": args.client}
+                    "CG_BENCH_CLIENT": args.client, "CG_BENCH_NAMES": str(work / "names.txt"),
+                    "CG_BENCH_SEARCHERS": str(args.searchers)}
             parties = (psutil.Process(api.pid), neo4j_process(args.uri))
             runs = [run_locust(args, base, lenv, work / f"locust{i}", *parties) for i in range(args.repeat)]
         finally:

@@ -54,9 +54,12 @@ ORDER BY entity_id
 // $q is a Lucene query: the stores build it from the user's text (NFKC, punctuation removed,
 // Lucene syntax escaped) — in Browser, type plain text such as '鑫达贸易'.
 // Rows: {entity_id, kind, name, score} by score descending, then entity_id; at most $limit.
-// score is Lucene's (BM25) here and bigram coverage (0..1) in the memory store: compare
-// ranks and sets, not scores.
-CALL db.index.fulltext.queryNodes('entity_names', $q) YIELD node, score
+// score is Lucene's (BM25) here and substring, then bigram coverage in the memory store:
+// compare ranks and sets, not scores.
+// Lucene keeps only the best $limit (options.limit): without it every hit came back to be
+// sorted here, all 600,000 enterprises for a query holding 有限公司. Hits tied at the cut are
+// Lucene's pick (index order), then ordered by entity_id.
+CALL db.index.fulltext.queryNodes('entity_names', $q, {limit: $limit}) YIELD node, score
 RETURN node.entity_id AS entity_id, node.kind AS kind, node.name AS name, score
 ORDER BY score DESC, entity_id
 LIMIT $limit

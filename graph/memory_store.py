@@ -12,15 +12,16 @@ graph/store.py).
 
 Each named query is a function in ``QUERIES`` (name -> function) returning the same rows,
 in the same order, as the Cypher in cypher/. One documented difference: ``search_name``
-scores by bigram coverage (the share of the query's CJK bigrams found in a name or alias,
-with a rapidfuzz partial ratio for non-CJK text) instead of Lucene's BM25; both return every
-entity sharing at least one bigram, but rank ties and near-ties may order differently.
+scores substring matches first, then by bigram coverage (the share of the query's CJK
+bigrams found in a name or alias, with a rapidfuzz partial ratio for non-CJK text) instead
+of Lucene's BM25; both return every entity sharing at least one bigram, but rank ties and
+near-ties may order differently. It reads a name index (graph/name_index.py) built when a
+graph is loaded and pickled with it, not every entity.
 """
 from __future__ import annotations
 
 import os
 import pickle
-import re
 import tempfile
 import time
 from collections import defaultdict, deque
@@ -31,8 +32,9 @@ from typing import Any, Callable
 import networkx as nx
 
 from creditgraph.graph.load import NODE_LABELS, RELATION_TYPES, ROLE_CLASSES, ResolvedReader
+from creditgraph.graph.name_index import NameIndex
 from creditgraph.graph.queries import QueryLibrary
-from creditgraph.graph.store import BaseStore, BatchHook, LoadReport, normalise_name
+from creditgraph.graph.store import BaseStore, BatchHook, LoadReport
 
 NODE_PREFIX = {"Enterprise": "", "Person": "", "ListRecord": "ListRecord:",
                "Address": "Address:", "Phone": "Phone:"}
@@ -61,19 +63,6 @@ def _cypher_round(x: float, places: int) -> float:
     return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
-def _bigrams(text: str) -> set[str]:
-    """Tokens like Lucene's CJK analyzer: CJK runs -> overlapping bigrams (a lone CJK
-    character -> itself), other runs -> words."""
-    out: set[str] = set()
-    for run in re.findall(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\W_]+",
-                          text):
-        if re.match(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", run):
-            out |= {run[i:i + 2] for i in range(len(run) - 1)} if len(run) > 1 else {run}
-        else:
-            out.add(run)
-    return out
-
-
 class MemoryStore(BaseStore):
     kind = "memory"
 
@@ -81,9 +70,14 @@ class MemoryStore(BaseStore):
         super().__init__(queries)
         self.path = Path(path) if path else None
         self.graph = nx.MultiDiGraph()
+        state: dict = {}
         if self.path and self.path.exists():
             with self.path.open("rb") as f:
-                self.graph = pickle.load(f)["graph"]
+                state = pickle.load(f)
+            self.graph = state["graph"]
+        self.names = state.get("names")
+        if getattr(self.names, "version", None) != NameIndex.VERSION:  # none yet, or an older format
+            self.names = NameIndex.of_graph(self.graph, ENTITY_LABELS)
 
     # ------------------------------------------------------------------ load
     def load(self, out_dir: Path | str, *, batch_size: int = 5000,
@@ -137,6 +131,7 @@ class MemoryStore(BaseStore):
         report.relations_retired = sum(1 for u, v, k, d in old.edges(keys=True, data=True)
                                        if not new.has_edge(u, v, k))
         self.graph = new
+        self.names = NameIndex.of_graph(new, ENTITY_LABELS)
         self.save()
         timings["retire"] = time.perf_counter() - t
         report.nodes_total = new.number_of_nodes()
@@ -152,7 +147,7 @@ class MemoryStore(BaseStore):
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump({"graph": self.graph}, f,
+                pickle.dump({"graph": self.graph, "names": self.names}, f,
                             protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
         except BaseException:
@@ -282,31 +277,7 @@ def entity_by_identifier(store: MemoryStore, identifier: str) -> list[dict]:
 
 
 def search_name(store: MemoryStore, q: str, limit: int = 20) -> list[dict]:
-    from rapidfuzz import fuzz
-    query = normalise_name(q)
-    grams = _bigrams(query)
-    fuzzy = not re.search(r"[\u4e00-\u9fff]", query)  # partial-ratio matches for non-CJK queries only
-    rows = []
-    for eid, p in store._entities():
-        best = 0.0
-        for name in {p.get("name", ""), *p.get("aliases", [])}:
-            n = normalise_name(name)
-            if not n:
-                continue
-            if query in n:
-                score = 1.0 + len(query) / len(n)   # whole query inside: above any partial
-            else:
-                found = _bigrams(n)
-                score = len(grams & found) / len(grams) if grams else 0.0
-                if score == 0.0 and fuzzy:
-                    ratio = fuzz.partial_ratio(query, n)
-                    score = ratio / 100.0 if ratio >= 80 else 0.0
-            best = max(best, score)
-        if best > 0:
-            rows.append({"entity_id": eid, "kind": p.get("kind"), "name": p.get("name"),
-                         "score": round(best, 6)})
-    rows.sort(key=lambda r: (-r["score"], r["entity_id"]))
-    return rows[:limit]
+    return store.names.search(q, limit)
 
 
 def related_parties(store: MemoryStore, entity_id: str, depth: int = 2,
