@@ -3,6 +3,7 @@
 | permission          | service | investigator | steward | admin |
 |---------------------|:-------:|:------------:|:-------:|:-----:|
 | search              |    x    |      x       |         |   x   |
+| search_id_number    |         |      x       |         |   x   |
 | entity (detail, records) | x  |      x       |    x    |   x   |
 | related             |         |      x       |         |   x   |
 | discipline_forward  |         |      x       |         |   x   |
@@ -16,6 +17,9 @@
 
 `clear_id_numbers` is not an endpoint: it decides whether a person's identity number is
 shown in clear (from the resolve output's identity vault) or masked, in every response.
+`search_id_number` is /search/identifier given a person's identity number (enterprise
+identifiers need only `search`): an oracle for guessed numbers, so investigators only, rate
+limited per key and audited hit or miss (api/routes/search.py).
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ class Role(str, Enum):
 
 class Permission(str, Enum):
     SEARCH = "search"
+    SEARCH_ID_NUMBER = "search_id_number"
     ENTITY = "entity"
     RELATED = "related"
     DISCIPLINE_FORWARD = "discipline_forward"
@@ -48,6 +53,7 @@ P = Permission
 
 MATRIX: dict[Permission, frozenset[Role]] = {
     P.SEARCH: frozenset({S, I, A}),
+    P.SEARCH_ID_NUMBER: frozenset({I, A}),
     P.ENTITY: frozenset({S, I, W, A}),
     P.RELATED: frozenset({I, A}),
     P.DISCIPLINE_FORWARD: frozenset({I, A}),

@@ -41,7 +41,8 @@ Query API over the resolved credit graph.
 `creditgraph apikey create NAME --role ROLE` (roles: service, investigator, steward, admin).
 **Purpose**: every data request states why in `X-Purpose`; it is written to the audit trail
 with who, when, the endpoint and its parameters (identity numbers masked).
-**Identity numbers** are masked (`210802********3018`) except for investigator and admin keys.
+**Identity numbers** show their last four only (`**************3018`), and persons no birth date,
+except to investigator and admin keys, which alone may search by a person's number.
 The steward review page is at [/review](/review).
 """
 

@@ -2,8 +2,9 @@
 
 `Party` is the base of every model that names an entity: when it is a person and the caller
 may not see identity numbers in clear (api.access: clear_id_numbers), its `identifier` is
-masked (`210802********3018`), its birth date cut to the year and its phones masked.
-Review evidence is scrubbed of identity-number-shaped values the same way.
+masked (`**************3018`, creditgraph.base.privacy.mask), its birth date and addresses
+left out and its phones masked: nothing of the area code or the birth date shows (docs/api.md,
+"Persons' data"). Review evidence shows identity numbers and birth dates only as comparisons.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from creditgraph.api.masking import clear_ids_allowed, mask_number, scrub_any
+from creditgraph.api.masking import clear_ids_allowed, mask_number
+from creditgraph.base.privacy import scrub_any
 from creditgraph.linkage.decisions import Verdict
 
 
@@ -98,7 +100,11 @@ class EntityDetail(Party):
 
     @field_serializer("birth_date")
     def _ser_birth(self, v: str | None) -> str | None:
-        return v[:4] if v and self._person_masked() else v
+        return None if self._person_masked() else v
+
+    @field_serializer("addresses")
+    def _ser_addresses(self, v: list[str]) -> list[str]:
+        return [] if self._person_masked() else v  # a home address points at the area code
 
     @field_serializer("phones")
     def _ser_phones(self, v: list[str]) -> list[str]:
@@ -232,11 +238,19 @@ class SharedContactsResult(BaseModel):
     parties: list[SharedContact]
 
 
+# Person fields a steward sees only as a comparison (linkage.compare.DESCRIBERS): resolve writes
+# `compare` instead of the values; values a queue from before issue 9 holds are dropped here.
+COMPARED_ONLY = ("id", "birth_date")
+
+
 class Evidence(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     left: Any = None
     right: Any = None
+    compare: str | None = Field(None, description=(
+        "identity numbers and birth dates: where the two differ (same, one character differs at "
+        "position k, different), never the values"))
     level: str | None = None
     weight: float | None = None
 
@@ -258,7 +272,12 @@ class ReviewItem(BaseModel):
     @field_serializer("evidence")
     def _ser_evidence(self, v: dict[str, Evidence]) -> dict[str, Any]:
         out = {k: e.model_dump() for k, e in v.items()}
-        return out if clear_ids_allowed() else scrub_any(out)
+        if clear_ids_allowed():
+            return out
+        for field in COMPARED_ONLY:
+            if field in out and self.kind == Kind.PERSON.value:
+                out[field].update(left=None, right=None)
+        return scrub_any(out)
 
 
 class ReviewQueue(BaseModel):

@@ -21,7 +21,7 @@ from creditgraph.base.settings import Settings, get_settings, id_key
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict, pair_key
 from creditgraph.graph.store import normalise_name
 from creditgraph.linkage import review
-from creditgraph.linkage.identifiers import classify
+from creditgraph.linkage.identifiers import Identifier, classify
 
 # the store's default for related_parties / shortest_path: every type but POSSIBLY_SAME_AS
 DEFAULT_TYPES = [t.value for t in m.RelationType if t is not m.RelationType.POSSIBLY_SAME_AS]
@@ -185,7 +185,9 @@ class Queries:
         return m.SearchHit(**self._party_fields(row), aliases=_split(row.get("aliases")),
                            departments=_split(row.get("departments")), score=_num(row.get("score")))
 
-    def search_identifier(self, value: str) -> m.SearchResult:
+    @staticmethod
+    def identifier(value: str) -> Identifier:
+        """`value` classified; 400 unless it is an identifier one can search by."""
         ident = classify(value)
         if ident is None:
             raise BadRequest("value is empty: give a USCC, organisation code, registration number "
@@ -197,12 +199,16 @@ class Queries:
             raise BadRequest(f"{ident.note or 'not an identifier'}: expected an 18-character USCC, "
                              "a 9-character organisation code, a 15-character registration or tax "
                              "number, or an 18-digit identity number")
+        return ident
+
+    def search_identifier(self, ident: Identifier) -> m.SearchResult:
+        """Entities carrying `ident` (Queries.identifier); a person's number by its keyed hash."""
         if ident.type == "id18":
             rows = self._q("entity_by_identifier", identifier=id_hash(ident.value, key=self._id_key))
         else:
             rows = self._q("entity_by_identifier", identifier=ident.value)
         hits = [self._hit(r) for r in rows]
-        query = value if ident.type != "id18" else "(identity number)"
+        query = ident.raw if ident.type != "id18" else "(identity number)"
         return m.SearchResult(query=query, identifier_type=ident.type, hits=hits)
 
     # --- relations --------------------------------------------------------------------------

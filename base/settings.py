@@ -14,6 +14,10 @@ class Settings(BaseSettings):
 
     data: Path = Path("data")
     id_key: str | None = None  # HMAC key for identity-number hashes; else data/secret.key
+    # /search/identifier by a person's number, per API key (a token bucket): a burst, then a
+    # steady rate, so guessing numbers takes years while casework does not wait
+    id_search_burst: int = 10
+    id_search_per_minute: float = 6.0
 
     @property
     def decisions_path(self) -> Path:

@@ -1,17 +1,24 @@
-"""The `creditgraph` command line: synth, resolve, evaluate, review, load, neo4j, serve, demo."""
+"""The `creditgraph` command line: synth, resolve, evaluate, review, load, neo4j, apikey, serve, demo.
+
+A mistake in what was typed (an unknown pair, a directory that is not a resolve output, a role
+that does not exist) is a usage error: one message saying what is wrong and what to do, exit
+status 2. A traceback means a bug. Results go to stdout, progress and errors to stderr.
+"""
 from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
+from creditgraph import render
+from creditgraph.api.access import Role
 from creditgraph.base.settings import get_settings
+from creditgraph.linkage.decisions import Verdict
 
 app = typer.Typer(help="Resolve a city's department credit exports into one entity graph.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -21,209 +28,399 @@ apikey_app = typer.Typer(help="API keys for the query API.", no_args_is_help=Tru
 app.add_typer(review_app, name="review")
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(apikey_app, name="apikey")
-console = Console(stderr=True)
 
-OutDir = Annotated[Path, typer.Option("--out", help="Directory for the resolve outputs.")]
-FromDir = Annotated[Path, typer.Option("--from", help="A resolve output directory.")]
+DEFAULT_SEED = 7  # the one default seed, for synth and demo alike
+LAST_RESOLVE = "last_resolve"  # DATA/last_resolve: the output dir `resolve` or `demo` wrote last
+
+
+# -- the resolve output every stage reads -----------------------------------------------------
+
+def _last_resolve() -> Path | None:
+    """The recorded last resolve output, else the demo's, else None."""
+    data = get_settings().data
+    recorded = data / LAST_RESOLVE
+    if recorded.is_file():
+        return Path(recorded.read_text(encoding="utf-8").strip())
+    demo = data / "demo" / "resolved"
+    return demo if demo.is_dir() else None
+
+
+def _remember_resolve(data: Path, resolved: Path) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    (data / LAST_RESOLVE).write_text(f"{resolved.resolve()}\n", encoding="utf-8")
+
+
+NO_OUTPUT = ("no resolve output yet: run `creditgraph demo` or `creditgraph resolve --manifest M --out DIR` "
+             "first, or pass --from DIR")
+
+
+def _resolve_output(value: Optional[Path]) -> Path:
+    """--from: the directory given, or by default the last resolve output."""
+    path = _optional_resolve_output(value)
+    if path is None:
+        raise typer.BadParameter(NO_OUTPUT)
+    return path
+
+
+def _optional_resolve_output(value: Optional[Path]) -> Path | None:
+    path = value or _last_resolve()
+    if path is not None and not (path / "entities.csv").is_file():
+        which = "" if value else " (the default: the last resolve output)"
+        raise typer.BadParameter(f"{path}{which} is not a resolve output (no entities.csv in it): "
+                                 "pass the --out directory of `creditgraph resolve`")
+    return path
+
+
+FromDir = Annotated[Optional[Path], typer.Option(
+    "--from", callback=_resolve_output, show_default=False,
+    help="A resolve output directory. Default: the last one `resolve` or `demo` wrote "
+         "(recorded in $CREDITGRAPH_DATA/last_resolve), else $CREDITGRAPH_DATA/demo/resolved.")]
 Neo4jUri = Annotated[Optional[str], typer.Option("--neo4j", envvar="NEO4J_URI",
                                                  help="Bolt URI; without it, the embedded store.")]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout, for a program to read.")]
+Seed = Annotated[int, typer.Option(help="Random seed: the same seed and sizes give the same city.")]
+Enterprises = Annotated[int, typer.Option(min=1, help="Firms to draw.")]
+Persons = Annotated[int, typer.Option(min=2, help="People to draw; only those some export mentions end up in "
+                                               "the data (the summary says how many and why).")]
 
 
-@contextmanager
-def steps(title: str):
-    """A spinner naming the current step of a long job."""
-    with console.status(title) as status:
-        yield lambda name: status.update(f"{title}: {name}")
+def _fail(message: str) -> typer.Exit:
+    """A failure outside what was typed (a server down): one red line on stderr, exit status 1."""
+    render.console(stderr=True).print(Text(message, style="red"), soft_wrap=True)
+    return typer.Exit(1)
 
+
+def _json(value) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=1, default=str))
+
+
+# -- synth, resolve, evaluate -----------------------------------------------------------------
 
 @app.command()
-def synth(out: Path, enterprises: int = 2000, persons: int = 3000, seed: int = 0, noise: float = 1.0):
+def synth(out: Annotated[Path, typer.Argument(help="Directory for the city: exports/, truth/, manifest.yaml.")],
+          enterprises: Enterprises = 2000, persons: Persons = 3000, seed: Seed = DEFAULT_SEED,
+          noise: Annotated[float, typer.Option(min=0, help="Scale of the departments' mistakes (typos, name "
+                                                           "variants, blanks, traditional characters): 0 clean, "
+                                                           "1 the usual rates, 2 twice as many.")] = 1.0,
+          as_json: Json = False):
     """Generate a synthetic city: department exports, their manifest and the truth."""
     from creditgraph.synth import generate
-    with steps("generating") as step:
+    with render.steps("generating") as step:
         counts = generate(out, enterprises=enterprises, persons=persons, seed=seed, noise=noise, progress=step)
-    console.print(f"[green]wrote[/] {out}: {json.dumps(counts, ensure_ascii=False)}")
+    if as_json:
+        return _json(counts)
+    console = render.console()
+    render.print_synth(console, out, counts, enterprises, persons, seed, noise)
+    console.print(Text(f"Next: creditgraph resolve --manifest {out / 'manifest.yaml'} --out DIR"))
 
 
 @app.command()
-def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (YAML).")], out: OutDir):
+def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (YAML).", exists=True,
+                                                   dir_okay=False)],
+            out: Annotated[Path, typer.Option("--out", help="Directory for the resolve outputs; later stages "
+                                                            "read it by default.")],
+            as_json: Json = False):
     """Load every export of a manifest, resolve entities, write the outputs and a run report."""
     from creditgraph.pipeline import run_resolve
     from creditgraph.loaders.manifest import ManifestError
     try:
-        with steps("resolving") as step:
+        with render.steps("resolving") as step:
             report = run_resolve(manifest, out, get_settings(), step)
     except ManifestError as e:
-        console.print(f"[red]{e}[/]")
-        raise typer.Exit(2)
-    _print_report(report)
-    if report["failed_sources"]:  # the others were resolved, but the run is not a success
-        raise typer.Exit(1)
-
-
-def _print_report(report: dict) -> None:
-    rows = report["rows"]
-    table = Table("source", "encoding", "read", "accepted", "rejected", "mentions", title="loaded")
-    for s in report["sources"]:
-        table.add_row(s["source"], s["encoding"], *(str(s[k]) for k in ("rows_read", "accepted", "rejected", "mentions")))
-    console.print(table)
-    for s in report["sources"]:
-        if s["error"]:
-            console.print(f"[red]{s['error']}[/]")
-    console.print(f"rows read {rows['read']} = accepted {rows['accepted']} + rejected {rows['rejected']}"
-                  f" ({'adds up' if rows['adds_up'] else 'DOES NOT ADD UP'})")
-    console.print(f"mentions {report['mentions']}, entities {report['entities']}, relations {report['relations']},"
-                  f" list records {report['list_records']}, review queue {report['review_queue']}")
-    console.print(f"timings {report['timings_s']} ({report['mentions_per_s']} mentions/s)")
+        raise typer.BadParameter(str(e), param_hint="'--manifest'") from None
+    _remember_resolve(get_settings().data, out)
+    if as_json:
+        return _json(report)
+    render.print_report(render.console(), report, out)
 
 
 @app.command()
-def evaluate(truth: Annotated[Path, typer.Option(help="The truth directory (or its mentions.csv).")],
-             out: OutDir, examples: int = 5):
-    """Pairwise precision, recall and F1 per kind against the truth, with false merges."""
+def evaluate(truth: Annotated[Path, typer.Option(help="The truth `synth` wrote (OUT/truth) or its mentions.csv.",
+                                                 exists=True)],
+             from_: FromDir = None,
+             examples: Annotated[int, typer.Option(min=0, help="False and missed merges to show per kind, "
+                                                               "with their names.")] = 5,
+             as_json: Json = False):
+    """Pairwise precision, recall and F1 per kind against the truth, with false merges; writes
+    evaluation.json into the resolve output."""
     from creditgraph.linkage.evaluate import evaluate as run
-    result = run(*_evaluation_inputs(truth, out), examples=examples)
-    _print_quality(result)
-    (out / "evaluation.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def _evaluation_inputs(truth: Path, out: Path):
-    truth_file = truth / "mentions.csv" if truth.is_dir() else truth
-    mentions = pd.read_csv(out / "mentions.csv", dtype=str)
-    entities = pd.read_csv(out / "entities.csv", dtype=str, usecols=["entity_id", "kind"])
-    mentions = mentions.merge(entities, on="entity_id", how="left")
-    return mentions, pd.read_csv(truth_file, dtype=str)
-
-
-def _print_quality(result: dict) -> None:
-    table = Table("kind", "precision", "recall", "F1", "true pairs", "false merges", title="pairwise quality")
-    for kind in ("enterprise", "person"):
-        if kind in result:
-            q = result[kind]
-            table.add_row(kind, f"{q['precision']:.4f}", f"{q['recall']:.4f}", f"{q['f1']:.4f}",
-                          str(q["true_pairs"]), str(len(q["false_merges"])))
-    console.print(table)
-    for kind in ("enterprise", "person"):
-        for fm in result.get(kind, {}).get("false_merges", []):
-            console.print(f"  false merge ({kind}) {fm['entity_id']}: {fm['names']} <- {fm['true_entities']}")
+    result = run(*render.evaluation_inputs(truth, from_), examples=examples)
+    (from_ / "evaluation.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    if as_json:
+        return _json(result)
+    render.print_quality(render.console(), result)
 
 
 # -- review -----------------------------------------------------------------------------------
 
-@review_app.command("list")
-def review_list(from_: FromDir, limit: int = 20):
-    """The pairs waiting for a steward (already decided pairs are left out)."""
+Who = Annotated[str, typer.Option(envvar="USER", help="Who decides (recorded in the log); default $USER.")]
+PairId = Annotated[str, typer.Argument(help="A pair id, as `creditgraph review list` shows it.")]
+
+
+def _pending(from_: Path):
     from creditgraph.linkage.review import pending
-    queue = pending(from_, get_settings())
-    table = Table("pair", "kind", "score", "reason", "left", "right", title=f"review queue ({len(queue)} pending)")
-    for row in queue.head(limit).itertuples():
-        table.add_row(row.pair_id, row.kind, f"{row.score:.3f}", row.reason, row.left_mention, row.right_mention)
-    console.print(table)
+    try:
+        return pending(from_, get_settings())
+    except FileNotFoundError as e:
+        raise typer.BadParameter(str(e), param_hint="'--from'") from None
+
+
+def _pair(from_: Path, pair_id: str) -> dict:
+    from creditgraph.linkage.review import find_pair, with_parties
+    _pending(from_)  # a missing queue says so on --from
+    try:
+        return with_parties(from_, [find_pair(from_, pair_id)])[0]
+    except KeyError:
+        raise typer.BadParameter(f"no pair {pair_id!r} in {from_ / 'review_queue.csv'}: "
+                                 "`creditgraph review list` shows the pending pairs", param_hint="PAIR_ID") from None
+
+
+@review_app.command("list")
+def review_list(from_: FromDir = None,
+                limit: Annotated[int, typer.Option(min=1, help="How many pairs to show.")] = 20,
+                as_json: Json = False):
+    """The pairs waiting for a steward, with who each side is (pairs decided same or different
+    are left out; pairs marked unsure come after the others)."""
+    from creditgraph.linkage.review import with_parties
+    queue = _pending(from_)
+    rows = with_parties(from_, queue.head(limit).to_dict("records"))
+    if as_json:
+        return _json({"pending": len(queue), "pairs": [{**r, "evidence": json.loads(r["evidence"])} for r in rows]})
+    render.print_queue(render.console(), rows, len(queue))
 
 
 @review_app.command("show")
-def review_show(pair_id: str, from_: FromDir):
-    """One pair with its field-by-field evidence."""
-    from creditgraph.linkage.review import find_pair
-    console.print(_evidence_table(find_pair(from_, pair_id)))
+def review_show(pair_id: PairId, from_: FromDir = None):
+    """One pair: who the two are, and the evidence field by field."""
+    from creditgraph.linkage.review import entity_names
+    render.console().print(render.evidence_table(_pair(from_, pair_id), entity_names(from_)))
+
+
+OUTCOME = {Verdict.SAME: "the next resolve puts them in one entity",
+           Verdict.DIFFERENT: "the next resolve keeps them apart, whatever they share",
+           Verdict.UNSURE: "the pair stays in the queue, behind the pairs nobody has looked at"}
+
+
+def _decided(decision) -> None:
+    render.console().print(Text(
+        f"Recorded {decision.left} / {decision.right}: {decision.verdict.value}, by {decision.who}; "
+        f"{OUTCOME[decision.verdict]}."))
 
 
 @review_app.command("decide")
-def review_decide(pair_id: str, verdict: Annotated[str, typer.Argument(help="same | different | unsure")],
-                  from_: FromDir, who: Annotated[str, typer.Option(envvar="USER")], note: str = ""):
+def review_decide(pair_id: PairId,
+                  verdict: Annotated[Verdict, typer.Argument(help="Whether the two are one entity.")],
+                  who: Who, from_: FromDir = None,
+                  note: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = ""):
     """Record a decision; it holds as a must-link or cannot-link on every later resolve."""
-    from creditgraph.linkage.review import decide
-    decision = decide(from_, pair_id, verdict, who, note, get_settings())
-    console.print(f"[green]decided[/] {decision.left} / {decision.right}: {decision.verdict.value} by {decision.who}")
+    from creditgraph.linkage.review import record
+    _decided(record(_pair(from_, pair_id), verdict.value, who, note, get_settings()))
+
+
+ANSWERS = {"s": Verdict.SAME, "d": Verdict.DIFFERENT, "u": Verdict.UNSURE}
+CHOICES = (*ANSWERS, "k", "q")
+
+
+def _ask() -> str:
+    while (choice := typer.prompt("[s]ame / [d]ifferent / [u]nsure / s[k]ip / [q]uit", default="k")) not in CHOICES:
+        typer.echo(f"type one of {', '.join(CHOICES)}", err=True)
+    return choice
 
 
 @review_app.command("next")
-def review_next(from_: FromDir, who: Annotated[str, typer.Option(envvar="USER")]):
+def review_next(who: Who, from_: FromDir = None):
     """Work through the queue: s(ame), d(ifferent), u(nsure), k (skip), q(uit)."""
-    from creditgraph.linkage.review import pending, record
-    answers = {"s": "same", "d": "different", "u": "unsure"}
-    for row in pending(from_, get_settings()).to_dict("records"):
-        console.print(_evidence_table(row))
-        choice = typer.prompt("[s]ame / [d]ifferent / [u]nsure / s[k]ip / [q]uit", default="k")
+    from creditgraph.linkage.review import entity_names, record, with_parties
+    out, names = render.console(), entity_names(from_)
+    for row in with_parties(from_, _pending(from_).to_dict("records")):
+        out.print(render.evidence_table(row, names))
+        choice = _ask()
         if choice == "q":
             break
-        if choice in answers:
+        if choice in ANSWERS:
             note = typer.prompt("note", default="")
-            record(row, answers[choice], who, note, get_settings())
-
-
-def _evidence_table(row: dict) -> Table:
-    table = Table("field", "left", "right", "level", "weight",
-                  title=f"{row['pair_id']} {row['kind']} score {float(row['score']):.3f} ({row['reason']})")
-    for field, ev in json.loads(row["evidence"]).items():
-        table.add_row(field, str(ev.get("left", "")), str(ev.get("right", "")), ev["level"], f"{ev['weight']:+.2f}")
-    return table
+            _decided(record(row, ANSWERS[choice].value, who, note, get_settings()))
 
 
 # -- graph, API, demo -------------------------------------------------------------------------
 
-@app.command()
-def load(from_: FromDir, neo4j: Neo4jUri = None):
-    """Load a resolve output into the graph store (Neo4j with --neo4j, else the embedded one)."""
-    from creditgraph.graph.factory import open_store
-    store = open_store(neo4j)
+@contextmanager
+def _reachable(neo4j: str | None):
+    """Neo4j down or refusing the credentials is a sentence, not a traceback."""
     try:
-        report = store.load(from_)
-    finally:
-        store.close()
-    console.print(f"[green]loaded[/] {from_}: {report}")
+        yield
+    except Exception as e:
+        if type(e).__module__.startswith("neo4j"):
+            raise _fail(f"Neo4j at {neo4j} did not answer ({type(e).__name__}: {e}); "
+                        "start it with `creditgraph neo4j start`, or check NEO4J_PASSWORD") from None
+        raise
+
+
+@app.command()
+def load(from_: FromDir = None, neo4j: Neo4jUri = None, as_json: Json = False):
+    """Load a resolve output into the graph store (Neo4j with --neo4j, else the embedded one)."""
+    from dataclasses import asdict
+
+    from creditgraph.graph.factory import default_memory_path, open_store
+    with _reachable(neo4j):
+        store = open_store(neo4j)
+        try:
+            report = store.load(from_)
+        finally:
+            store.close()
+    if as_json:
+        return _json(asdict(report))
+    where = f"Neo4j at {neo4j}" if neo4j else f"the embedded store ({default_memory_path()})"
+    render.print_load(render.console(), report, where)
+
+
+Home = Annotated[Optional[Path], typer.Option(help="The server's home (default $CREDITGRAPH_DATA/neo4j).",
+                                              show_default=False)]
+
+
+@contextmanager
+def _neo4j_errors():
+    from creditgraph.graph.server import Neo4jServerError
+    try:
+        yield
+    except Neo4jServerError as e:
+        raise _fail(str(e)) from None
 
 
 @neo4j_app.command("start")
-def neo4j_start():
+def neo4j_start(home: Home = None,
+                bolt_port: Annotated[int, typer.Option(help="Bolt port on 127.0.0.1.")] = 7687,
+                http_port: Annotated[int, typer.Option(help="HTTP port of Neo4j Browser on 127.0.0.1.")] = 7474):
     """Install (first time) and start the local server; wait until it answers."""
     from creditgraph.graph import server
-    server.start()
-    console.print(server.status())
+    with _neo4j_errors():
+        server.start(home, bolt_port=bolt_port, http_port=http_port)
+    _neo4j_sentence(server.status(home))
 
 
 @neo4j_app.command("stop")
-def neo4j_stop():
+def neo4j_stop(home: Home = None):
+    """Stop the local server (SIGTERM, SIGKILL after 30 s)."""
     from creditgraph.graph import server
-    server.stop()
-    console.print(server.status())
+    with _neo4j_errors():
+        server.stop(home)
+    _neo4j_sentence(server.status(home))
 
 
 @neo4j_app.command("status")
-def neo4j_status():
+def neo4j_status(home: Home = None):
+    """Whether the local server runs and where to reach it; exit status 0 running, 3 stopped."""
     from creditgraph.graph import server
-    console.print(server.status())
+    info = server.status(home)
+    _neo4j_sentence(info)
+    if not info["running"]:
+        raise typer.Exit(3)
+
+
+def _neo4j_sentence(info: dict) -> None:
+    if info["running"]:
+        text = (f"Neo4j {info['version']} is running (pid {info['pid']}): Bolt at {info['bolt_uri']}, Neo4j Browser "
+                f"at {info['browser_url']}, auth {'on' if info['auth'] else 'off'}; home {info['home']}.")
+    else:
+        text = (f"Neo4j is stopped (home {info['home']}"
+                + (")." if info["installed"] else "; not installed yet: `creditgraph neo4j start` installs it)."))
+    render.console().print(Text(text))
 
 
 @app.command()
-def serve(from_: Annotated[Optional[Path], typer.Option("--from", help="A resolve output directory "
-                                                        "(default: the demo's).")] = None,
-          neo4j: Neo4jUri = None, host: str = "127.0.0.1", port: int = 8000,
+def serve(from_: Annotated[Optional[Path], typer.Option(
+              "--from", callback=_optional_resolve_output, show_default=False,
+              help="A resolve output directory: the embedded store's graph, and with --neo4j the review queue and "
+                   "the identity vault (without one, Neo4j alone serves and the queue is empty). Default: the last "
+                   "one `resolve` or `demo` wrote (recorded in $CREDITGRAPH_DATA/last_resolve), else "
+                   "$CREDITGRAPH_DATA/demo/resolved.")] = None,
+          neo4j: Neo4jUri = None,
+          host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
           load: Annotated[bool, typer.Option(help="Load DIR into Neo4j first (the embedded store always loads)."
                                              )] = False,
           workers: Annotated[int, typer.Option(min=1, max=64, envvar="CREDITGRAPH_API_WORKERS",
                                                help="Server processes; one per core serves the most. "
                                                     "Each embedded-store worker holds its own graph.")] = 1):
     """Serve the query API, docs at /docs, and the stewards' page at /review."""
+    if from_ is None and not neo4j:
+        raise typer.BadParameter(NO_OUTPUT, param_hint="'--from'")
     from creditgraph.api.app import serve as run
-    run(from_ or get_settings().data / "demo" / "resolved", neo4j_uri=neo4j, host=host, port=port,
-        load=load or None, workers=workers)
+    run(from_, neo4j_uri=neo4j, host=host, port=port, load=load or None, workers=workers)
+
+
+# -- API keys ---------------------------------------------------------------------------------
+
+KeyName = Annotated[str, typer.Argument(help="Who or what uses the key (a person, a service).")]
+
+
+def _expiry(expires: datetime | None, days: int | None) -> datetime | None:
+    """--expires DAY: valid through that day (UTC); --days N: N days from now."""
+    if expires and days:
+        raise typer.BadParameter("give --expires or --days, not both", param_hint="'--expires'")
+    if days:
+        return datetime.now(timezone.utc) + timedelta(days=days)
+    if not expires:
+        return None
+    until = expires.replace(tzinfo=timezone.utc) + timedelta(days=1)
+    if until <= datetime.now(timezone.utc):
+        raise typer.BadParameter(f"{expires:%Y-%m-%d} has passed: give a day from today on", param_hint="'--expires'")
+    return until
 
 
 @apikey_app.command("create")
-def apikey_create(name: str, role: Annotated[list[str], typer.Option("--role")]):
-    """Create an API key; it is printed once and only its hash is stored."""
+def apikey_create(name: KeyName,
+                  role: Annotated[list[Role], typer.Option("--role", help="What the key may do; repeat for "
+                                                                          "several roles.")],
+                  expires: Annotated[Optional[datetime], typer.Option(
+                      formats=["%Y-%m-%d"], help="Last day the key works (UTC), e.g. 2027-01-31.")] = None,
+                  days: Annotated[Optional[int], typer.Option(min=1, help="Days the key works, from now.")] = None):
+    """Create an API key; it is printed once (on stdout) and only its hash is stored."""
     from creditgraph.api.keys import create_key
-    key = create_key(name, role)
+    until = _expiry(expires, days)
+    try:
+        key = create_key(name, [r.value for r in role], expires=until)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="NAME") from None
+    valid = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "until revoked"
+    render.console(stderr=True).print(Text(
+        f"Key {name!r} ({', '.join(r.value for r in role)}), valid {valid}; it is shown once, keep it now:"))
     typer.echo(key)
 
 
+@apikey_app.command("list")
+def apikey_list(as_json: Json = False):
+    """The keys: name, roles, created, last used, expiry (never a key nor its hash)."""
+    from creditgraph.api.keys import list_keys
+    keys = list_keys()
+    if as_json:
+        return _json(keys)
+    render.print_keys(render.console(), keys)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: Annotated[str, typer.Argument(help="The key's name, as `apikey list` shows it.")]):
+    """Revoke a key; a running server refuses it from its next request, without a restart."""
+    from creditgraph.api.keys import keys_path, revoke_key
+    if not revoke_key(name):
+        raise typer.BadParameter(f"no key named {name!r} in {keys_path()}: `creditgraph apikey list` shows them",
+                                 param_hint="NAME")
+    render.console().print(Text(f"Revoked key {name!r}: the API refuses it from now on."))
+
+
 @app.command()
-def demo(enterprises: int = 2000, persons: int = 3000, seed: int = 7, neo4j: Neo4jUri = None,
-         workdir: Optional[Path] = None):
+def demo(enterprises: Enterprises = 2000, persons: Persons = 3000, seed: Seed = DEFAULT_SEED,
+         neo4j: Neo4jUri = None,
+         workdir: Annotated[Optional[Path], typer.Option(
+             help="Where the city and the resolve output go (default $CREDITGRAPH_DATA/demo). Outside the data "
+                  "directory the demo keeps its state there too: steward log, identity-hash key, graph, last_resolve.",
+             show_default=False)] = None):
     """The main job end to end: synthesise a city, resolve it, measure it, load it, query it."""
-    from creditgraph.demo import run_demo
-    run_demo(workdir or get_settings().data / "demo", enterprises, persons, seed, neo4j, console)
+    from creditgraph.demo import demo_settings, run_demo
+    workdir = workdir or get_settings().data / "demo"
+    settings = demo_settings(workdir)
+    resolved = run_demo(workdir, enterprises, persons, seed, neo4j, settings, render.console())
+    _remember_resolve(settings.data, resolved)
 
 
 if __name__ == "__main__":

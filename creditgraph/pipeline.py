@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from creditgraph.base.files import private_dir, write_private
 from creditgraph.base.settings import Settings, id_key
 from creditgraph.linkage.decisions import DecisionLog
 from creditgraph.linkage.resolve import Resolution, resolve
 from creditgraph.loaders.manifest import load_manifest
-from creditgraph.loaders.reader import read_manifest
+from creditgraph.loaders.reader import mask_rejects, read_manifest
 
 OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relations": "relations.csv",
                 "lists": "list_records.csv", "review": "review_queue.csv"}
@@ -44,29 +44,27 @@ def _run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step) -
     write_outputs(out_dir, resolution, frames["rejects"])
     resolution.report["timings_s"]["write"] = round(time.perf_counter() - t, 2)
     report = _report(load, resolution, decisions, load_s, time.perf_counter() - started)
-    (out_dir / "run_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str),
-                                            encoding="utf-8")
+    with write_private(out_dir / "run_report.json", encoding="utf-8") as f:
+        f.write(json.dumps(report, ensure_ascii=False, indent=1, default=str))
     return report
 
 
 def write_outputs(out_dir: Path, resolution: Resolution, rejects: pd.DataFrame) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Every output holds person data (names, masked numbers, birth dates; the vaults numbers in
+    clear): each is written 0600 in a directory made 0700 (base.files)."""
+    private_dir(out_dir)
     for attr, name in OUTPUT_FILES.items():
         _write_atomic(getattr(resolution, attr), out_dir / name)
-    _write_atomic(rejects, out_dir / "rejects.csv")
-    vault = out_dir / "identity_vault.csv"
-    _write_atomic(resolution.vault, vault, mode=0o600)
+    shown, clear = mask_rejects(rejects)
+    _write_atomic(shown, out_dir / "rejects.csv")
+    _write_atomic(clear, out_dir / "rejects_vault.csv")
+    _write_atomic(resolution.vault, out_dir / "identity_vault.csv")
 
 
-def _write_atomic(frame: pd.DataFrame, path: Path, mode: int | None = None) -> None:
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     """Write beside, then rename: a crash never leaves half a file for the graph loader."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    if mode is not None:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        os.close(fd)
-        os.chmod(tmp, mode)
-    frame.to_csv(tmp, index=False, encoding="utf-8")
-    os.replace(tmp, path)
+    with write_private(path, encoding="utf-8", newline="") as f:
+        frame.to_csv(f, index=False)
 
 
 def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_s: float) -> dict:

@@ -2,7 +2,8 @@
 
 Input (docs/architecture.md, "Resolve outputs"): ``entities.csv``, ``relations.csv``,
 ``list_records.csv``, ``review_queue.csv``. ``identity_vault.csv`` is never read: persons carry
-only the masked number (``id_masked``) and the keyed hash (``id_hash``).
+only the masked number (``id_masked``, ``creditgraph.base.privacy.mask``, whatever shape the
+output holds) and the keyed hash (``id_hash``).
 
 Output: :class:`ResolvedReader` streams batches of plain dicts ready for
 ``UNWIND $rows AS row MERGE ...`` (``read_resolved`` collects them into a :class:`GraphData`):
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from creditgraph.base.privacy import mask, scrub
+
 ENTITY_RELATIONS = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF", "BRANCH_OF", "GUARANTEES",
                     "EMPLOYED_BY")
 REVIEW_RELATION = "POSSIBLY_SAME_AS"
@@ -52,8 +55,6 @@ ROLE_CLASSES: dict[str, tuple[str, ...]] = {
     "principal": ("总经理", "总裁", "厂长", "主要负责人", "ceo", "general manager", "principal"),
 }
 
-_ID18 = re.compile(r"(?<![0-9])([1-9][0-9]{5})(?:19|20)[0-9]{6}([0-9]{3}[0-9Xx])(?![0-9])")
-
 
 def role_classes(role: str | None) -> list[str]:
     text = (role or "").strip().lower()
@@ -63,11 +64,6 @@ def role_classes(role: str | None) -> list[str]:
     if "董事会秘书" in text and not text.replace("董事会秘书", "").count("董事"):
         out.discard("director")
     return sorted(out)
-
-
-def mask_id_numbers(text: str) -> str:
-    """Mask any 18-digit identity number in free text (``210802********3018``)."""
-    return _ID18.sub(lambda m: m.group(1) + "********" + m.group(2), text)
 
 
 def address_key(text: str) -> str:
@@ -138,7 +134,7 @@ def _entity_props(row: dict[str, str]) -> tuple[str, dict[str, Any]]:
     eid = row["entity_id"].strip()
     name = (row.get("name") or "").strip()
     aliases = sorted(set(_split(row.get("aliases"))) | ({name} if name else set()))
-    attrs = mask_id_numbers((row.get("attrs") or "").strip())
+    attrs = scrub((row.get("attrs") or "").strip())
     props: dict[str, Any] = {
         "entity_id": eid, "kind": kind, "name": name, "aliases": aliases,
         "departments": _split(row.get("departments")), "records": _split(row.get("records")),
@@ -152,8 +148,8 @@ def _entity_props(row: dict[str, str]) -> tuple[str, dict[str, Any]]:
     props["identifier_type"] = id_type or None  # as entities.csv has it (persons: id18, id_masked)
     if kind == "person":
         label = "Person"
-        # persons never hold the number in clear: mask it if the resolve output ever does
-        props["id_masked"] = mask_id_numbers(identifier) or None
+        # the one display mask, also over a resolve output that holds more (an older one)
+        props["id_masked"] = mask(identifier) if identifier else None
         props["id_hash"] = (row.get("id_hash") or "").strip() or None
         props["birth_date"] = (row.get("birth_date") or "").strip() or None
     else:

@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import networkx as nx
 
+from creditgraph.base.files import private_dir
 from creditgraph.graph.load import NODE_LABELS, RELATION_TYPES, ROLE_CLASSES, ResolvedReader
 from creditgraph.graph.name_index import NameIndex
 from creditgraph.graph.queries import QueryLibrary
@@ -143,7 +144,7 @@ class MemoryStore(BaseStore):
     def save(self) -> None:
         if not self.path:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # persons' data: 0700 directory, and mkstemp makes the file 0600
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:

@@ -120,6 +120,40 @@ def context(a: tuple, b: tuple, options: dict) -> int:
     return 2
 
 
+# -- what a steward sees of identity numbers and birth dates -----------------------------------
+# Not the values: where they differ. One differing character at a known position tells nothing
+# about any digit (of two valid numbers, one body digit cannot differ alone: the check would);
+# a birth date is the most revealing part of a number, so dates are only same or differ.
+_PARTS = ((6, "area code"), (14, "birth date"), (17, "sequence"), (18, "check character"))
+
+
+def describe_ids(a: tuple, b: tuple) -> str:
+    """same / one character differs: position k (part) / agrees with a masked number / different."""
+    if not a or not b:
+        return "missing on one side"
+    plain_a, plain_b = {x for x in a if "*" not in x}, {y for y in b if "*" not in y}
+    if plain_a & plain_b:
+        return "same"
+    for x in plain_a:
+        for y in plain_b:
+            if len(x) == len(y) and Hamming.distance(x, y) == 1:
+                k = next(i for i, (p, q) in enumerate(zip(x, y)) if p != q) + 1
+                return f"one character differs: position {k} ({next(n for end, n in _PARTS if k <= end)})"
+    if any(_masked_ok(x, y) for x in a for y in b if ("*" in x) != ("*" in y)):
+        return "agrees with a masked number where it shows digits"
+    return "same masked number" if set(a) & set(b) else "different"
+
+
+def describe_dates(a: tuple, b: tuple) -> str:
+    """same / differ."""
+    if not a or not b:
+        return "missing on one side"
+    return "same" if _share(a, b) else "differ"
+
+
+# comparator -> how a steward sees its field: the comparison only, never the two values
+DESCRIBERS = {"person_id": describe_ids, "date_levels": describe_dates}
+
 COMPARATORS = {
     "exact": exact, "jaro_levels": jaro_levels, "near": near, "date_levels": date_levels,
     "enterprise_name": enterprise_name, "person_name": person_name, "person_id": person_id,

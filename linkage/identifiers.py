@@ -151,7 +151,8 @@ def _ric_checksum_ok(v: str) -> bool:
 # --- masked numbers ----------------------------------------------------------------------
 
 def mask_ric(id18: str) -> str:
-    """Public-list mask: area code and last four kept, '210802********3018'."""
+    """Public-list mask: area code and last four kept, '210802********3018'. An input format
+    (court lists publish it; the synthetic city writes it), not a display: creditgraph.base.privacy.mask."""
     v = _as18(id18)
     return v[:6] + "*" * (len(v) - 10) + v[-4:]
 

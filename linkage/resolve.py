@@ -71,7 +71,8 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
         entities=timed("entities", lambda: pd.concat([_entities(ent, key), _entities(per, key)], ignore_index=True)),
         relations=timed("relations", _relations, relations, entity_of),
         lists=_lists(frames["lists"], entity_of),
-        review=timed("review queue", lambda: _concat([_review(ent, decisions), _review(per, decisions)])),
+        review=timed("review queue", lambda: _concat([_review(ent, decisions, relations),
+                                                      _review(per, decisions, relations)])),
         vault=_vault(per),
     )
     out.report = {"timings_s": timed.seconds,
@@ -316,18 +317,23 @@ def _lists(lists: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
     return out[["record_uid", "entity_id", "list", "grade", "authority", "case_no", "date", "source", "record_id"]]
 
 
-def _review(res: KindResult, decisions: dict) -> pd.DataFrame:
+def _review(res: KindResult, decisions: dict, relations: pd.DataFrame) -> pd.DataFrame:
     """Pairs for a steward: uncertain ones (unless identifiers already tell the two clusters
-    apart), ambiguous ones, and conflicts (strong evidence against different identifiers)."""
+    apart), ambiguous ones, and conflicts (strong evidence against different identifiers);
+    never two clusters that one export row relates to each other (a branch and the parent its
+    row names): the row already says they are two parties."""
     pairs, levels = res.link.pairs, res.link.levels
     labels = res.link.labels
     cluster_ids = defaultdict(set)
     for label, ids in zip(labels.tolist(), res.records.hard_ids):
         cluster_ids[label] |= ids
+    ends = list(zip(labels[pairs["left"]].tolist(), labels[pairs["right"]].tolist()))
     told_apart = np.array([bool(cluster_ids[a]) and bool(cluster_ids[b]) and not (cluster_ids[a] & cluster_ids[b])
-                           for a, b in zip(labels[pairs["left"]].tolist(), labels[pairs["right"]].tolist())], bool)
-    todo = pairs["status"].isin(["ambiguous", "conflict"]) | (
-        (pairs["status"] == "uncertain") & (labels[pairs["left"]] != labels[pairs["right"]]) & ~told_apart)
+                           for a, b in ends], bool)
+    related = _row_related(res.mentions, relations)
+    in_one_row = np.array([(min(a, b), max(a, b)) in related for a, b in ends], bool)
+    todo = ~in_one_row & (pairs["status"].isin(["ambiguous", "conflict"]) | (
+        (pairs["status"] == "uncertain") & (labels[pairs["left"]] != labels[pairs["right"]]) & ~told_apart))
     rows = []
     m = res.mentions
     entity_of_record = m.groupby("record")["entity_id"].first()
@@ -348,6 +354,14 @@ def _review(res: KindResult, decisions: dict) -> pd.DataFrame:
                      "evidence": json.dumps(evidence, ensure_ascii=False)})
     return pd.DataFrame(rows, columns=["pair_id", "kind", "left_mention", "right_mention", "left_entity",
                                        "right_entity", "score", "reason", "evidence"])
+
+
+def _row_related(m: pd.DataFrame, relations: pd.DataFrame) -> set[tuple[int, int]]:
+    """Cluster pairs (smaller first) holding two mentions that one row relates to each other."""
+    cluster_of = m.set_index("mention_id")["cluster"]
+    a, b = relations["from_mention"].map(cluster_of), relations["to_mention"].map(cluster_of)
+    both = a.notna() & b.notna()
+    return {(min(x, y), max(x, y)) for x, y in zip(a[both].astype(int).tolist(), b[both].astype(int).tolist())}
 
 
 def _show(value) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from creditgraph.base.privacy import mask
 from creditgraph.base.settings import Settings
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict, pair_key
 
@@ -40,7 +41,7 @@ def pending(resolved_dir: Path, settings: Settings) -> pd.DataFrame:
     q = queue(resolved_dir)
     latest = DecisionLog(settings.decisions_path).latest()
     keep = [is_pending(latest.get(pair_key(a, b))) for a, b in zip(q["left_mention"], q["right_mention"])]
-    return review_order(q[keep], latest)
+    return review_order(q.loc[pd.Series(keep, index=q.index, dtype=bool)], latest)  # an empty list would pick columns
 
 
 def pair_row(q: pd.DataFrame, pair_id: str) -> dict | None:
@@ -54,6 +55,44 @@ def find_pair(resolved_dir: Path, pair_id: str) -> dict:
     if row is None:
         raise KeyError(f"no pair {pair_id!r} in {resolved_dir}/review_queue.csv")
     return row
+
+
+def with_parties(resolved_dir: Path, rows: list[dict]) -> list[dict]:
+    """Queue rows with `left` and `right`: who each mention is, as the web page shows it (the
+    name its row wrote, its source row, the entity it resolved to and that entity's identifier,
+    masked for persons: never an identity number in clear)."""
+    resolved_dir = Path(resolved_dir)
+    wanted = {r[f"{side}_mention"] for r in rows for side in ("left", "right")}
+    mentions = pd.read_csv(resolved_dir / "mentions.csv", dtype=str, keep_default_na=False,
+                           usecols=["mention_id", "source", "record_id", "role", "entity_id", "name"])
+    mentions = mentions[mentions["mention_id"].isin(wanted)].set_index("mention_id")
+    entities = pd.read_csv(resolved_dir / "entities.csv", dtype=str, keep_default_na=False,
+                           usecols=["entity_id", "kind", "name", "identifier", "identifier_type"])
+    entities = entities.set_index("entity_id")
+    return [{**r, **{side: _party(r[f"{side}_mention"], r.get(f"{side}_entity"), mentions, entities)
+                     for side in ("left", "right")}} for r in rows]
+
+
+def entity_names(resolved_dir: Path) -> dict[str, str]:
+    """Entity id -> canonical name, to spell out the firms evidence names by id."""
+    e = pd.read_csv(Path(resolved_dir) / "entities.csv", dtype=str, keep_default_na=False,
+                    usecols=["entity_id", "name"])
+    return dict(zip(e["entity_id"], e["name"]))
+
+
+def _party(mention_id: str, entity_id: str | None, mentions: pd.DataFrame, entities: pd.DataFrame) -> dict:
+    p = {"mention_id": mention_id}
+    if mention_id in mentions.index:
+        m = mentions.loc[mention_id]
+        p.update(source=m["source"], record_id=m["record_id"], role=m["role"], name=m["name"])
+        entity_id = entity_id or m["entity_id"]
+    if entity_id and entity_id in entities.index:
+        e = entities.loc[entity_id]
+        ident = e["identifier"]
+        p.update(entity_id=entity_id, entity_name=e["name"], identifier_type=e["identifier_type"],
+                 identifier=mask(ident) if e["kind"] == "person" and ident else ident)
+        p.setdefault("name", e["name"])
+    return p
 
 
 def record(row: dict, verdict: str, who: str, note: str, settings: Settings) -> Decision:

@@ -35,9 +35,17 @@ def test_no_clear_number_outside_allowed_roles(client, keys, resolved, role):
 def test_service_sees_masked_person(client, keys):
     body = client.get("/entities/P-0001", headers=hdr(keys["service"])).json()
     assert body["kind"] == "person"
-    assert body["identifier"] == "210802********3018"
-    assert body["birth_date"] in (None, "1975")
+    assert body["identifier"] == "**************3015"  # no area code, no birth date (docs/api.md)
+    assert body["birth_date"] is None and body["addresses"] == []   # the fixture has both
+    assert body["phones"] == ["139****1234"]
     assert "id_hash" not in body
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_public_list_mask_shows_only_its_last_four(client, keys, role):
+    """P-0011 is known from a court list only (2108041992****5542): its year and area never show."""
+    body = client.get("/entities/P-0011", headers=hdr(keys[role])).json()
+    assert body["identifier"] == "**************5542"
 
 
 @pytest.mark.parametrize("role", sorted(CLEAR))
@@ -55,12 +63,12 @@ def test_related_masks_persons_for_service_free_roles(client, keys, resolved):
     numbers = set(vault_numbers(resolved).values())
     inv = client.get("/entities/E-0001/related", headers=hdr(keys["investigator"])).json()
     persons = [p for p in inv["parties"] if p["kind"] == "person"]
-    assert persons and all(p["identifier"] in numbers for p in persons if p["identifier"])
+    assert persons and all(p["identifier"] in numbers for p in persons)
 
 
 def test_masking_default_is_masked():
     """A model serialised outside a request (no principal) masks."""
     from creditgraph.api.models import Party
-    p = Party(entity_id="P-1", kind="person", identifier="210802197503153018")
-    assert p.model_dump()["identifier"] == "210802********3018"
-    assert "210802197503153018" not in p.model_dump_json()
+    p = Party(entity_id="P-1", kind="person", identifier="210802197503153015")
+    assert p.model_dump()["identifier"] == "**************3015"
+    assert "210802197503153015" not in p.model_dump_json()
