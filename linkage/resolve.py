@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from creditgraph.base.privacy import id_hash, mask
+from creditgraph.base.privacy import id_hash, mask, scrub
+from creditgraph.linkage.compare import DESCRIBERS
 from creditgraph.linkage.decisions import Decision, Verdict, pair_key
 from creditgraph.linkage.engine import LinkResult, Records, link
 from creditgraph.linkage.model import MatchModel
@@ -249,8 +250,8 @@ def _person_columns(out: pd.DataFrame, df: pd.DataFrame, f: pd.DataFrame, key: b
     masked = _top(df.assign(masked=f["id_values"].map(lambda vs: next((v for v in vs if "*" in v), ""))),
                   "masked").reindex(out.index)
     has_id = id18.notna()
-    out["identifier"] = [mask(v) if isinstance(v, str) else (w if isinstance(w, str) else "")
-                         for v, w in zip(id18, masked)]
+    out["identifier"] = [mask(v) if isinstance(v, str) else (mask(w) if isinstance(w, str) else "")
+                         for v, w in zip(id18, masked)]  # a public-list mask shows its year: re-mask
     out["identifier_type"] = np.where(has_id, "id18", np.where(masked.notna(), "id_masked", ""))
     out["id_hash"] = [id_hash(v, key) if isinstance(v, str) else "" for v in id18]
     out["birth_date"] = _top(df.assign(birth=f["birth_date"]), "birth")
@@ -337,6 +338,7 @@ def _review(res: KindResult, decisions: dict, relations: pd.DataFrame) -> pd.Dat
     rows = []
     m = res.mentions
     entity_of_record = m.groupby("record")["entity_id"].first()
+    describe = {f.name: DESCRIBERS.get(f.compare) for f in res.link.model.fields}
     for k in np.nonzero(todo.to_numpy())[0]:
         a, b = int(pairs["left"].iat[k]), int(pairs["right"].iat[k])
         left, right = res.records.rep[a], res.records.rep[b]
@@ -344,8 +346,12 @@ def _review(res: KindResult, decisions: dict, relations: pd.DataFrame) -> pd.Dat
             continue
         evidence = res.link.model.evidence(levels[k])
         for name, ev in evidence.items():
-            ev["left"] = " / ".join(map(_show, res.records.values[name][a]))
-            ev["right"] = " / ".join(map(_show, res.records.values[name][b]))
+            left_values, right_values = res.records.values[name][a], res.records.values[name][b]
+            if describe[name]:  # identity numbers, birth dates: where they differ, not the values
+                ev["compare"] = describe[name](left_values, right_values)
+            else:
+                ev["left"] = " / ".join(map(_show, left_values))
+                ev["right"] = " / ".join(map(_show, right_values))
         rows.append({"pair_id": hashlib.sha1(f"{left}|{right}".encode()).hexdigest()[:12],
                      "kind": m["kind"].iloc[0], "left_mention": left, "right_mention": right,
                      "left_entity": entity_of_record[a], "right_entity": entity_of_record[b],
@@ -365,11 +371,8 @@ def _row_related(m: pd.DataFrame, relations: pd.DataFrame) -> set[tuple[int, int
 
 
 def _show(value) -> str:
-    """Evidence is shown to stewards: identity numbers appear masked, never in clear."""
-    text = value[0] if isinstance(value, tuple) else str(value)
-    if len(text) == 18 and text[:17].isdigit() and "*" not in text:
-        return mask(text)
-    return text
+    """A value as a steward reads it; an identity number in any other field is masked."""
+    return scrub(value[0] if isinstance(value, tuple) else str(value))
 
 
 def _vault(res: KindResult) -> pd.DataFrame:
