@@ -143,11 +143,11 @@ def serve(resolved_dir: Path | str | None, neo4j_uri: str | None = None, host: s
         os.environ["CREDITGRAPH_RESOLVED_DIR"] = str(resolved_dir or "")
         os.environ["NEO4J_URI"] = neo4j_uri or ""
         uvicorn.run("creditgraph.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False)
+                    log_level="info", access_log=False, proxy_headers=False)  # api.audit reads X-Forwarded-For
         return
     store = build_store(resolved_dir, neo4j_uri, load)
     app = create_app(store=store, resolved_dir=resolved_dir)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, proxy_headers=False)
     finally:
         store.close()

@@ -49,6 +49,15 @@ class KeyExpired(HTTPException):
                          headers={"WWW-Authenticate": "Bearer"})
 
 
+class KeysUnavailable(HTTPException):
+    """The keys file cannot be read: 503 for every request (the server log says what is wrong)."""
+
+    def __init__(self):
+        super().__init__(status.HTTP_503_SERVICE_UNAVAILABLE,
+                         "the API keys file cannot be read, so no key is accepted: an admin must fix it "
+                         "(the server log names the file and the fault)", headers={"Retry-After": "60"})
+
+
 def keys_path(settings: Settings | None = None) -> Path:
     env = os.environ.get("CREDITGRAPH_API_KEYS_FILE")
     if env:
@@ -191,6 +200,7 @@ class KeyRing:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int, int] | None = None
         self._by_hash: dict[str, _Entry] = {}
+        self._broken: str | None = None  # what is wrong with the keys file, if anything
         self._touched: dict[str, float] = {}  # hash -> when this process last wrote its use
 
     def _refresh(self) -> None:
@@ -199,16 +209,22 @@ class KeyRing:
             stamp = (st.st_ino, st.st_mtime_ns, st.st_size)  # a rewrite replaces the file: new inode
         except FileNotFoundError:
             stamp = None
-        if stamp == self._stamp:
-            return
-        with self._lock:
-            by_hash = {}
-            for e in _read(self.path) if stamp else []:
-                roles = frozenset(Role(r) for r in e.get("roles", []) if r in Role._value2member_map_)
-                if e.get("sha256") and e.get("name") and roles:
-                    expires = datetime.fromisoformat(e["expires"]) if e.get("expires") else None
-                    by_hash[e["sha256"]] = _Entry(Principal(e["name"], roles), expires)
-            self._by_hash, self._stamp = by_hash, stamp
+        if stamp != self._stamp:
+            with self._lock:
+                by_hash, self._broken = {}, None
+                try:
+                    for e in _read(self.path) if stamp else []:
+                        roles = frozenset(Role(r) for r in e.get("roles", []) if r in Role._value2member_map_)
+                        if e.get("sha256") and e.get("name") and roles:
+                            expires = datetime.fromisoformat(e["expires"]) if e.get("expires") else None
+                            by_hash[e["sha256"]] = _Entry(Principal(e["name"], roles), expires)
+                except (OSError, ValueError, TypeError, AttributeError) as e:  # fail closed: no key works
+                    by_hash, self._broken = {}, f"{self.path}: {type(e).__name__}: {e}"
+                    log.error("API keys file unreadable, every request is refused (503) until it is fixed: %s",
+                              self._broken)
+                self._by_hash, self._stamp = by_hash, stamp
+        if self._broken:
+            raise KeysUnavailable()
 
     def lookup(self, plaintext: str) -> Principal | None:
         """The key's principal; None for an unknown or revoked key; KeyExpired past its expiry."""

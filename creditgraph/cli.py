@@ -423,5 +423,24 @@ def demo(enterprises: Enterprises = 2000, persons: Persons = 3000, seed: Seed = 
     _remember_resolve(settings.data, resolved)
 
 
+# -- audit ------------------------------------------------------------------------------------
+
+audit_app = typer.Typer(help="The API's audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(data: Annotated[Optional[Path], typer.Option(
+        help="The data directory holding audit.jsonl (default $CREDITGRAPH_DATA).", show_default=False)] = None):
+    """Check the audit trail's hash chain: each edited, removed or cut line by file and line; exit 1 if any."""
+    from creditgraph.api.audit import verify
+    problems, summary = verify((data or get_settings().data) / "audit.jsonl")
+    for problem in problems:
+        typer.echo(problem)
+    typer.echo(f"{'NOT INTACT' if problems else 'intact'}: {summary}" if summary else "nothing verified")
+    if problems:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

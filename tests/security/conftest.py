@@ -57,3 +57,25 @@ def api_client(store, resolved: Path, data: Path, **settings):
     config = Settings(data=data, id_key=TEST_ID_KEY, **settings)
     keys = make_keys(config.data / "api_keys.json")
     return TestClient(create_app(store=store, resolved_dir=resolved, settings=config)), keys, config
+
+
+# --- the audit trail's attacks (test_audit_*.py, test_decisions_log.py) ---------------------------
+
+@pytest.fixture
+def api(tmp_path):
+    """A fresh app over the embedded store, keys per role: .client, .settings, .keys, .app and
+    .lines(), the audit trail's records. Each test gets its own, so an attack on the trail or the
+    keys file cannot reach another test."""
+    import json
+    from types import SimpleNamespace
+
+    from fastapi.testclient import TestClient
+
+    from api_helpers import memory_app
+    app, settings, keys = memory_app(tmp_path)
+
+    def lines() -> list[dict]:
+        return [json.loads(x) for x in settings.audit_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+    with TestClient(app) as client:
+        yield SimpleNamespace(client=client, settings=settings, keys=keys, app=app, lines=lines)
