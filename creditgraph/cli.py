@@ -130,8 +130,11 @@ def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (
         raise typer.BadParameter(str(e), param_hint="'--manifest'") from None
     _remember_resolve(get_settings().data, out)
     if as_json:
-        return _json(report)
-    render.print_report(render.console(), report, out)
+        _json(report)
+    else:
+        render.print_report(render.console(), report, out)
+    if report["failed_sources"]:  # the others were resolved, but the run is not a success
+        raise typer.Exit(1)
 
 
 @app.command()
