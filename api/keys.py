@@ -25,6 +25,7 @@ from pathlib import Path
 from fastapi import HTTPException, status
 
 from creditgraph.api.access import Role
+from creditgraph.base.files import private_dir, write_private
 from creditgraph.base.settings import Settings, get_settings
 
 KEY_PREFIX = "cg_"
@@ -100,13 +101,9 @@ def _read(path: Path) -> list[dict]:
 
 
 def _write(path: Path, entries: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with write_private(path, encoding="utf-8") as f:  # 0600 in a 0700 directory, renamed into place
         json.dump({"keys": entries}, f, ensure_ascii=False, indent=2)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def create_key(name: str, roles, path: Path | None = None, expires: datetime | None = None) -> str:
@@ -175,6 +172,7 @@ def _used_json(text: str) -> dict[str, str]:
 
 def record_use(path: Path, sha256: str, when: datetime) -> None:
     """Set a key's last use in the side file (locked: several server processes write it)."""
+    private_dir(path.parent)
     fd = os.open(used_path(path), os.O_RDWR | os.O_CREAT, 0o600)
     with os.fdopen(fd, "r+", encoding="utf-8") as f:
         fcntl.flock(f, fcntl.LOCK_EX)

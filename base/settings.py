@@ -1,12 +1,13 @@
 """Where creditgraph keeps its state, from the environment (pydantic-settings)."""
 from __future__ import annotations
 
-import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from creditgraph.base.files import open_private
 
 
 class Settings(BaseSettings):
@@ -40,8 +41,6 @@ def id_key(settings: Settings | None = None) -> bytes:
         return settings.id_key.encode()
     path = settings.data / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
+        with open_private(path, "x") as f:  # 0600 in a 0700 data directory
             f.write(secrets.token_hex(32))
     return path.read_text().strip().encode()

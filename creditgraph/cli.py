@@ -146,9 +146,9 @@ def evaluate(truth: Annotated[Path, typer.Option(help="The truth `synth` wrote (
              as_json: Json = False):
     """Pairwise precision, recall and F1 per kind against the truth, with false merges; writes
     evaluation.json into the resolve output."""
-    from creditgraph.linkage.evaluate import evaluate as run
+    from creditgraph.linkage.evaluate import evaluate as run, save
     result = run(*render.evaluation_inputs(truth, from_), examples=examples)
-    (from_ / "evaluation.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    save(result, from_)
     if as_json:
         return _json(result)
     render.print_quality(render.console(), result)

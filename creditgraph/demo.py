@@ -1,7 +1,6 @@
 """`creditgraph demo`: the main job end to end on a synthetic city, with no server by default."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ def run_demo(workdir: Path, enterprises: int, persons: int, seed: int, neo4j: st
              console: Console) -> Path:
     """Synthesise, resolve, evaluate, load and query; returns the resolve output directory."""
     from creditgraph.synth import generate
-    from creditgraph.linkage.evaluate import evaluate
+    from creditgraph.linkage.evaluate import evaluate, save as save_evaluation
 
     city, resolved = workdir / "city", workdir / "resolved"
     with render.steps("1/4 synthesising the city") as step:
@@ -34,7 +33,7 @@ def run_demo(workdir: Path, enterprises: int, persons: int, seed: int, neo4j: st
     quality = evaluate(*render.evaluation_inputs(city / "truth", resolved))
     console.print(Text("3. quality against the generator's truth", style="bold"))
     render.print_quality(console, quality)
-    (resolved / "evaluation.json").write_text(json.dumps(quality, ensure_ascii=False, indent=1), encoding="utf-8")
+    save_evaluation(quality, resolved)
     _graph(resolved, neo4j, settings, console)
     return resolved
 

@@ -5,7 +5,12 @@ O(mentions), not O(pairs): pairs within a predicted cluster = sum C(n, 2) over i
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
+
+from creditgraph.base.files import write_private
 
 KEY = ["source", "record_id", "role"]
 
@@ -56,3 +61,9 @@ def _mixed(joined: pd.DataFrame, by: str, other: str, limit: int, names: tuple[s
         group = joined[joined[by] == key]
         rows.append({names[0]: key, names[1]: sorted(set(group[other]))[:5], "names": sorted(set(group["name"]))[:5]})
     return rows
+
+
+def save(result: dict, out_dir: Path) -> None:
+    """`out_dir/evaluation.json`, 0600: its false and missed merges name persons."""
+    with write_private(Path(out_dir) / "evaluation.json", encoding="utf-8") as f:
+        json.dump(result, f, ensure_ascii=False, indent=1)

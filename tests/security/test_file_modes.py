@@ -67,3 +67,25 @@ def test_embedded_graph_is_owner_only(fixture_resolved, tmp_path, open_umask):
     MemoryStore(path).load(fixture_resolved)
     assert (mode(path), mode(path.parent)) == (0o600, 0o700)
     assert [p.name for p in path.parent.iterdir()] == ["graph.pickle"]  # no readable temporary left
+
+
+def test_data_directory_secrets_are_owner_only(tmp_path, open_umask):
+    """The identity-hash key, the API keys and their last-use file, and an evaluation (it names
+    persons) are 0600 in a 0700 data directory that the code made."""
+    from datetime import datetime, timezone
+
+    from creditgraph.api.keys import KeyRing, create_key, record_use, used_path
+    from creditgraph.base.settings import id_key
+    from creditgraph.linkage.evaluate import save
+
+    data = tmp_path / "data"
+    id_key(Settings(data=data))
+    keys = data / "keys" / "api_keys.json"
+    create_key("alice", ["investigator"], path=keys)
+    KeyRing(keys).lookup("cg_not-a-key")
+    record_use(keys, "0" * 64, datetime.now(timezone.utc))
+    save({"person": {"false_merges": [{"names": "张伟"}]}}, data / "resolved")
+    for f in (data / "secret.key", keys, used_path(keys), data / "resolved" / "evaluation.json"):
+        assert mode(f) == 0o600, f
+    for d in (data, keys.parent, data / "resolved"):
+        assert mode(d) == 0o700, d
