@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -115,15 +116,57 @@ def _read_one(path: Path, source: SourceSpec) -> tuple[SourceReport, dict[str, p
 
 # -- decoding ---------------------------------------------------------------------------------
 
+class MixedEncodingError(ValueError):
+    pass
+
+
 def detect_encoding(data: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, else GB18030 (a superset of GBK and GB2312)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+    """UTF-8 with BOM, UTF-8, else GB18030 (a superset of GBK and GB2312), judged line by line:
+    one bad byte in a UTF-8 export makes that line undecodable, not the file GB18030 (which
+    would garble every good line). Lines that only UTF-8 reads beside lines that only GB18030
+    reads raise MixedEncodingError naming both."""
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    utf8 = "utf-8-sig" if body is not data else "utf-8"
     try:
-        data.decode("utf-8")
-        return "utf-8"
+        body.decode("utf-8")
+        return utf8
     except UnicodeDecodeError:
+        pass
+    seen: dict[str, list[int]] = {"utf-8": [], "gb18030": []}
+    for number, raw in enumerate(body.splitlines(), 1):
+        kind = _line_encoding(raw)
+        if kind:
+            seen[kind].append(number)
+    if seen["utf-8"] and seen["gb18030"]:
+        raise MixedEncodingError(f"lines in two encodings: UTF-8 ({_lines(seen['utf-8'])}) and GB18030 "
+                                 f"({_lines(seen['gb18030'])}); re-export it in one encoding")
+    return utf8 if seen["utf-8"] or not seen["gb18030"] else "gb18030"
+
+
+def _line_encoding(raw: bytes) -> str | None:
+    """The encoding a line is evidently written in, or None (ASCII, too short to tell, or
+    readable in neither). UTF-8 evidence is a whole CJK character (3 bytes; GB18030 text read as
+    UTF-8 forms 2-byte ones by chance, hardly ever 3-byte). A line UTF-8 fails on is still UTF-8
+    if it reads more CJK characters than runs of bad bytes (one damaged byte among good text)."""
+    if raw.isascii():
+        return None
+    lenient = raw.decode("utf-8", errors="replace")
+    cjk = sum(ch >= "\u0800" and ch != "\ufffd" for ch in lenient)
+    if "\ufffd" not in lenient or cjk > len(_BAD_RUNS.findall(lenient)):
+        return "utf-8" if cjk else None
+    try:
+        raw.decode("gb18030")
         return "gb18030"
+    except UnicodeDecodeError:
+        return None
+
+
+_BAD_RUNS = re.compile("\ufffd+")
+
+
+def _lines(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:3]))
+    return f"line {shown}" if len(numbers) == 1 else f"lines {shown}" + (", ..." if len(numbers) > 3 else "")
 
 
 def decode_lines(data: bytes, encoding: str):
@@ -147,7 +190,11 @@ def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceRep
         report.error = f"source {source.name!r}: cannot read {path}: {e.strerror}"
         result.rejects.append(_reject(report.file, 0, "", report.error, source.name, ""))
         return report
-    report.encoding = source.encoding if source.encoding != "auto" else detect_encoding(data)
+    try:
+        report.encoding = source.encoding if source.encoding != "auto" else detect_encoding(data)
+    except MixedEncodingError as e:
+        report.error = f"source {source.name!r} ({path.name}): {e}"
+        return report
     rows = _csv_rows(decode_lines(data, report.encoding), source.delimiter, report, result, source.name)
     header = next(rows, None)
     if header is None:

@@ -306,3 +306,43 @@ def test_resolve_goes_on_past_a_missing_source_and_exits_non_zero(tmp_path, monk
     assert "court_2021.csv" in report["failed_sources"]["court_2021"]
     assert report["rows"]["accepted"] == 3      # the other source was read and resolved
     assert len(pd.read_csv(tmp_path / "out" / "mentions.csv")) == 4
+
+
+# -- encodings: detected per file, decoded per line -------------------------------------------
+
+def test_one_bad_byte_rejects_its_line_and_the_rest_reads_as_utf8(tmp_path):
+    manifest = write(tmp_path, [])
+    bad = GOOD[1].encode("utf-8").replace("李娜".encode("utf-8"), b"\xff\xfe")
+    data = HEADER.encode("utf-8") + GOOD[0].encode("utf-8") + bad + GOOD[2].encode("utf-8")
+    (tmp_path / "court.csv").write_bytes(data)
+    result = read_manifest(manifest)
+    report = result.reports[0]
+    assert report.encoding == "utf-8" and not report.error
+    assert (report.rows_read, report.accepted, report.rejected) == (3, 2, 1)
+    names = result.frames()["mentions"]["name"].tolist()
+    assert names == ["营口鑫达贸易有限公司", "张伟", "营口新华物流有限公司"]
+    reject = result.frames()["rejects"].iloc[0]
+    assert reject["line"] == 3 and "not valid utf-8" in reject["reason"]
+
+
+def test_a_gb18030_file_with_one_bad_byte_rejects_only_that_line(tmp_path):
+    manifest = write(tmp_path, [])
+    bad = GOOD[1].encode("gb18030").replace("李娜".encode("gb18030"), b"\xff\xff")
+    data = HEADER.encode("gb18030") + GOOD[0].encode("gb18030") + bad + GOOD[2].encode("gb18030")
+    (tmp_path / "court.csv").write_bytes(data)
+    result = read_manifest(manifest)
+    report = result.reports[0]
+    assert report.encoding == "gb18030"
+    assert (report.rows_read, report.accepted, report.rejected) == (3, 2, 1)
+    assert result.frames()["mentions"]["name"].tolist()[0] == "营口鑫达贸易有限公司"
+
+
+def test_a_file_in_two_encodings_is_an_error_naming_both(tmp_path):
+    manifest = write(tmp_path, [])
+    data = (HEADER.encode("utf-8") + GOOD[0].encode("utf-8") + GOOD[1].encode("gb18030")
+            + GOOD[2].encode("utf-8"))
+    (tmp_path / "court.csv").write_bytes(data)
+    report = read_manifest(manifest).reports[0]
+    assert report.accepted == 0 and report.rows_read == report.accepted + report.rejected
+    assert "UTF-8" in report.error and "GB18030" in report.error and "line 3" in report.error
+    assert "court.csv" in report.error
