@@ -100,7 +100,10 @@ def print_report(out: Console, report: dict, resolved: Path) -> None:
         if s["error"]:
             out.print(Text(f"{s['source']}: {s['error']}", style="red"))
     rows = report["rows"]
-    check = "they add up" if rows["adds_up"] else "THEY DO NOT ADD UP: a row was lost, report it as a bug"
+    failed = report.get("failed_sources") or {}
+    check = ("THEY DO NOT ADD UP: a row was lost, report it as a bug" if not rows["adds_up"] else
+             f"{len(failed)} source{'s' * (len(failed) > 1)} failed: {', '.join(failed)}" if failed else
+             "they add up")
     out.print(Text(f"Read {n(rows['read'])} rows: {n(rows['accepted'])} accepted + {n(rows['rejected'])} rejected "
                    f"({check}); every rejected row is in {resolved / 'rejects.csv'} with its reason."))
     ents = report["entities"]

@@ -188,8 +188,7 @@ def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceRep
         data = path.read_bytes()
     except OSError as e:
         report.error = f"source {source.name!r}: cannot read {path}: {e.strerror}"
-        result.rejects.append(_reject(report.file, 0, "", report.error, source.name, ""))
-        return report
+        return report  # a failed source (the run report's failed_sources), not a reject row
     try:
         report.encoding = source.encoding if source.encoding != "auto" else detect_encoding(data)
     except MixedEncodingError as e:

@@ -306,6 +306,12 @@ def test_resolve_goes_on_past_a_missing_source_and_exits_non_zero(tmp_path, monk
     assert "court_2021.csv" in report["failed_sources"]["court_2021"]
     assert report["rows"]["accepted"] == 3      # the other source was read and resolved
     assert len(pd.read_csv(tmp_path / "out" / "mentions.csv")) == 4
+    # a failed source is one error in the report, not a reject row: read = accepted + rejected per source
+    rejects = pd.read_csv(tmp_path / "out" / "rejects.csv")
+    assert "court_2021" not in set(rejects["source"]) and 0 not in set(rejects["line"])
+    assert all(s["rows_read"] == s["accepted"] + s["rejected"] for s in report["sources"])
+    assert "they add up" not in result.output
+    assert "1 source failed: court_2021" in " ".join(result.output.split())
 
 
 # -- encodings: detected per file, decoded per line -------------------------------------------
