@@ -69,7 +69,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
     entity_of = assigned.set_index("mention_id")["entity_id"]
     out = Resolution(
         mentions=assigned[["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]],
-        entities=timed("entities", lambda: pd.concat([_entities(ent, key), _entities(per, key)], ignore_index=True)),
+        entities=timed("entities", lambda: _concat([_entities(ent, key), _entities(per, key)])),
         relations=timed("relations", _relations, relations, entity_of),
         lists=_lists(frames["lists"], entity_of),
         review=timed("review queue", lambda: _concat([_review(ent, decisions, relations),
@@ -204,9 +204,15 @@ def _dedupe_ids(by_cluster: dict, first: dict) -> dict:
 
 # -- outputs ----------------------------------------------------------------------------------
 
+ENTITY_COLUMNS = ["entity_id", "kind", "name", "identifier", "identifier_type", "id_hash", "aliases", "n_aliases",
+                  "n_sources", "departments", "records", "addresses", "phones", "birth_date", "attrs"]
+
+
 def _entities(res: KindResult, key: bytes) -> pd.DataFrame:
     """One row per entity, from vectorised per-entity aggregates of the kind's mentions."""
     m, f = res.mentions, res.features
+    if m.empty:  # a manifest without parties of this kind
+        return pd.DataFrame(columns=ENTITY_COLUMNS)
     kind = m["kind"].iloc[0]
     df = pd.DataFrame({"entity_id": m["entity_id"], "name": m["name"], "clean": f["clean"],
                        "source": m["source"], "department": m["department"],
@@ -225,8 +231,7 @@ def _entities(res: KindResult, key: bytes) -> pd.DataFrame:
         _person_columns(out, df, f, key)
     out["kind"] = kind
     out = out.fillna("").reset_index()
-    return out[["entity_id", "kind", "name", "identifier", "identifier_type", "id_hash", "aliases", "n_aliases",
-                "n_sources", "departments", "records", "addresses", "phones", "birth_date", "attrs"]]
+    return out[ENTITY_COLUMNS]
 
 
 def _enterprise_columns(out: pd.DataFrame, df: pd.DataFrame, f: pd.DataFrame) -> None:
