@@ -267,7 +267,7 @@ def path_text(walk: list[dict], names: dict) -> str:
         if s.get("ratio") is not None:
             label += f" {float(s['ratio']):.0%}"
         if s.get("amount") is not None:
-            label += f" {float(s['amount']):,.0f}万元"
+            label += f" {float(s['amount']) / 10_000:,.0f}万元"  # amounts are stored in yuan
         text += f" -{label}-> {names.get(s['to'], s['to'])}"
     return text
 

@@ -55,6 +55,29 @@ def parse_ratio(text: str, unit: str) -> float:
     return round(number / top, 6)
 
 
+# An amount column's unit, declared in the manifest: departments write 500 meaning 500万元 as
+# often as 5000000 meaning 元. Stored in yuan.
+AMOUNT_UNITS = {"元": 1, "万元": 10_000, "亿元": 100_000_000}
+_AMOUNT_SUFFIX = re.compile(r"(元|万元?|亿元?)$")
+
+
+def parse_amount(text: str, unit: str) -> float:
+    """An amount in yuan. A bare number is read in the column's `unit` (`万元`: `500` -> 5000000);
+    a value written with its own unit (`3亿元`, `500万`, `800元`) is read in that unit. Negative
+    is an error."""
+    if unit not in AMOUNT_UNITS:
+        raise ValueError(f"amount unit {unit!r}: use one of {sorted(AMOUNT_UNITS)}")
+    value = unicodedata.normalize("NFKC", text).strip()
+    suffix = _AMOUNT_SUFFIX.search(value)
+    if suffix:
+        written = suffix[1] if suffix[1].endswith("元") else suffix[1] + "元"
+        value, unit = value[:suffix.start()], written
+    number = parse_number(value)
+    if number < 0:
+        raise FieldError(f"negative amount {text!r}")
+    return round(number * AMOUNT_UNITS[unit], 2)
+
+
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
@@ -67,5 +90,7 @@ PARSERS = {"date": parse_date, "number": parse_number, "text": parse_text}
 
 
 def parse_value(text: str, type_: str, unit: str | None = None):
-    """A field's value by its manifest type; a ratio is read in its declared unit."""
-    return parse_ratio(text, unit) if type_ == "ratio" else PARSERS[type_](text)
+    """A field's value by its manifest type; a ratio or an amount is read in its declared unit."""
+    if type_ == "ratio":
+        return parse_ratio(text, unit)
+    return parse_amount(text, unit) if type_ == "amount" else PARSERS[type_](text)

@@ -5,6 +5,7 @@ Validated when it loads (pydantic), so a bad reference fails before row 1, not o
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -12,8 +13,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Kind = Literal["enterprise", "person"]
-FieldType = Literal["text", "date", "number", "ratio"]
-Unit = Literal["percent", "fraction"]
+FieldType = Literal["text", "date", "number", "ratio", "amount"]
+Unit = Literal["percent", "fraction", "元", "万元", "亿元"]
+UNITS = {"ratio": ("percent", "fraction"), "amount": ("元", "万元", "亿元")}
 RELATION_TYPES = {"LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF", "GUARANTEES", "BRANCH_OF", "EMPLOYED_BY"}
 ENCODINGS = {"auto", "utf-8", "utf-8-sig", "gb18030", "gbk"}
 
@@ -26,7 +28,7 @@ class FieldSpec(Strict):
     column: str | None = None
     literal: str | None = None
     type: FieldType = "text"
-    unit: Unit | None = None  # a ratio's unit: no value tells whether a bare `1` is 1% or 100%
+    unit: Unit | None = None  # no value tells whether a bare `1` is 1% or 100%, 1元 or 1万元
     required: bool = False
 
     @model_validator(mode="after")
@@ -37,8 +39,15 @@ class FieldSpec(Strict):
 
     @model_validator(mode="after")
     def _unit(self):
-        if self.type != "ratio" and self.unit is not None:
-            raise ValueError(f"`unit` goes with `type: ratio` only, not with `type: {self.type}`")
+        if self.type not in UNITS and self.unit is not None:
+            raise ValueError(f"`unit` goes with `type: ratio` or `type: amount` only, not with `type: {self.type}`")
+        if self.unit is not None and self.unit not in UNITS[self.type]:
+            raise ValueError(f"a {self.type}'s unit is one of {list(UNITS[self.type])}, not {self.unit!r}")
+        if self.type == "amount" and self.unit is None:
+            named = _AMOUNT_IN_NAME.search(self.column or "")
+            hint = f" (the column name {self.column!r} suggests {named[1]})" if named else ""
+            raise ValueError(f"an amount needs its unit: `unit: 元`, `unit: 万元` or `unit: 亿元` (a bare 500 "
+                             f"in a 万元 column is 5,000,000 yuan); amounts are stored in yuan{hint}")
         if self.type == "ratio" and self.unit is None:
             hint = f" (the column name {self.column!r} suggests percent)" if "%" in (self.column or "") else ""
             raise ValueError("a ratio needs its unit: `unit: percent` (a bare 35 is 35%) or `unit: fraction` "
@@ -50,9 +59,24 @@ def _field(key: str, value) -> FieldSpec:
     """A column name or a mapping. Built inside the validator of the mapping that holds it, where
     pydantic's error location would lose the field's key, so an error names the field itself."""
     try:
-        return FieldSpec(column=value) if isinstance(value, str) else FieldSpec(**value)
+        spec = FieldSpec(column=value) if isinstance(value, str) else FieldSpec(**value)
     except ValidationError as e:
         raise ValueError(f"field {key!r}: " + "; ".join(map(_reason, e.errors()))) from None
+    if spec.type != "amount" and _is_amount(key, spec.column):
+        raise ValueError(f"field {key!r}: an amount ({spec.column or spec.literal!r}) takes `type: amount` "
+                         "with its unit (`unit: 元`, `万元` or `亿元`), so that it is stored in yuan")
+    return spec
+
+
+# A money column, by its field key or its header (金额 amount, 资本 capital, a (万元) unit).
+_AMOUNT_KEYS = re.compile(r"^(amount|capital)$|_amount$")
+_AMOUNT_IN_NAME = re.compile(r"[(（]\s*(元|万元|亿元)\s*[)）]")
+_MONEY_WORDS = re.compile(r"金额|资本")
+
+
+def _is_amount(key: str, column: str | None) -> bool:
+    return bool(_AMOUNT_KEYS.search(key) or column and (_AMOUNT_IN_NAME.search(column)
+                                                        or _MONEY_WORDS.search(column)))
 
 
 def _reason(err: dict) -> str:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from creditgraph.base.settings import get_settings
 from creditgraph.cli import app
+from creditgraph.render import path_text
 from creditgraph.loaders.fields import FieldError, parse_date, parse_ratio
 from creditgraph.loaders.manifest import ManifestError, load_manifest
 from creditgraph.loaders.reader import detect_encoding, read_manifest
@@ -352,3 +353,69 @@ def test_a_file_in_two_encodings_is_an_error_naming_both(tmp_path):
     assert report.accepted == 0 and report.rows_read == report.accepted + report.rejected
     assert "UTF-8" in report.error and "GB18030" in report.error and "line 3" in report.error
     assert "court.csv" in report.error
+
+
+# -- amounts: declared in 元, 万元 or 亿元, stored in yuan ----------------------------------------
+
+GUARANTEES = """
+dataset: test
+sources:
+  - name: loans
+    department: banks
+    file: loans.csv
+    record_id: 记录号
+    parties:
+      subject: {kind: enterprise, fields: {name: 借款人}}
+      guarantor: {kind: enterprise, fields: {name: 担保人}}
+    relations:
+      - {type: GUARANTEES, from: guarantor, to: subject, props: {amount: AMOUNT}}
+"""
+
+
+def read_amounts(tmp_path, spec: str, values: list[str]):
+    (tmp_path / "manifest.yaml").write_text(textwrap.dedent(GUARANTEES.replace("AMOUNT", spec)), encoding="utf-8")
+    rows = "".join(f"{i},营口鑫达贸易有限公司,营口新华物流有限公司,{v}\n" for i, v in enumerate(values, 1))
+    (tmp_path / "loans.csv").write_text("记录号,借款人,担保人,担保金额(万元)\n" + rows, encoding="utf-8")
+    return read_manifest(load_manifest(tmp_path / "manifest.yaml"))
+
+
+@pytest.mark.parametrize("unit,values,yuan", [
+    ("万元", ["500", '"1,200.5"', "3亿元", "800元"], [5_000_000, 12_005_000, 300_000_000, 800]),
+    ("亿元", ["1.5", "0.02"], [150_000_000, 2_000_000]),
+    ("元", ["1234.56", "５００万"], [1234.56, 5_000_000]),
+])
+def test_amounts_are_stored_in_yuan_from_their_declared_unit(tmp_path, unit, values, yuan):
+    result = read_amounts(tmp_path, f"{{column: 担保金额(万元), type: amount, unit: {unit}}}", values)
+    assert result.frames()["relations"]["amount"].tolist() == yuan
+
+
+def test_a_negative_or_garbled_amount_rejects_its_row(tmp_path):
+    result = read_amounts(tmp_path, "{column: 担保金额(万元), type: amount, unit: 万元}", ["500", "-3", "五百"])
+    assert result.frames()["rejects"]["line"].tolist() == [3, 4]
+    assert result.frames()["rejects"]["column"].tolist() == ["担保金额(万元)"] * 2
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("{column: 担保金额(万元), type: amount}", r"field 'amount': an amount needs its unit.*suggests 万元"),
+    ("{column: 担保金额(万元), type: number}", r"field 'amount': .*type: amount"),
+    ("担保金额(万元)", r"field 'amount': .*type: amount"),
+    ("{column: 担保金额(万元), type: amount, unit: 千元}", r"field 'amount'"),
+    ("{column: 担保金额(万元), type: number, unit: 万元}", r"field 'amount'"),
+])
+def test_an_amount_without_a_unit_is_a_manifest_error_naming_source_and_field(tmp_path, spec, message):
+    with pytest.raises(ManifestError, match=r"source 'loans': relations\.0\.props: .*" + message):
+        read_amounts(tmp_path, spec, ["500"])
+
+
+def test_the_synthetic_city_amounts_read_back_in_yuan():
+    manifest = load_manifest(SYNTH_DATA / "manifest.yaml")
+    specs = {key: spec for s in manifest.sources for rel in s.relations for key, spec in rel.props.items()}
+    specs |= {key: spec for s in manifest.sources for p in s.parties.values() for key, spec in p.fields.items()}
+    # the generator writes guarantees, registered capital and arrears in 万元 (creditgraph/synth/world.py)
+    assert {k: (specs[k].type, specs[k].unit) for k in ("amount", "capital", "arrears_amount")} == {
+        k: ("amount", "万元") for k in ("amount", "capital", "arrears_amount")}
+
+
+def test_the_demo_shows_a_guarantee_stored_in_yuan_in_wan_yuan():
+    step = {"from": "E-1", "to": "E-2", "type": "GUARANTEES", "amount": 5_000_000.0}
+    assert path_text([step], {"E-1": "甲", "E-2": "乙"}) == "甲 -GUARANTEES 500万元-> 乙"
