@@ -6,6 +6,7 @@ start: the identifier decides, exactly. Every other mention is a record of its o
 """
 from __future__ import annotations
 
+from collections import defaultdict
 
 import numpy as np
 import pandas as pd
@@ -92,9 +93,9 @@ def enterprise_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
             "identifier": f["org_part"], "phone": f["phone"], "address": f["address"], "legal_rep": f["legal_rep"]}
 
 
-def enterprise_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.ndarray]:
+def enterprise_records(m: pd.DataFrame, f: pd.DataFrame, apart=()) -> tuple[Records, np.ndarray]:
     """Records and, per mention, its record index."""
-    record_of = _group_by_hard_ids(f["hard"].tolist())
+    record_of = _group_by_hard_ids(f["hard"].tolist(), apart)
     n = int(record_of.max()) + 1 if len(record_of) else 0
     values = _collect(n, record_of, enterprise_fields(f))
     keys = [[] for _ in range(n)]
@@ -148,8 +149,8 @@ def person_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
     return {"id": f["id_values"], "name": f["name_parts"], "birth_date": f["birth_date"], "context": f["context"]}
 
 
-def person_records(m: pd.DataFrame, f: pd.DataFrame) -> tuple[Records, np.ndarray]:
-    record_of = _group_by_hard_ids(f["hard"].tolist())
+def person_records(m: pd.DataFrame, f: pd.DataFrame, apart=()) -> tuple[Records, np.ndarray]:
+    record_of = _group_by_hard_ids(f["hard"].tolist(), apart)
     n = int(record_of.max()) + 1 if len(record_of) else 0
     values = _collect(n, record_of, person_fields(f))
     keys = [[] for _ in range(n)]
@@ -197,16 +198,29 @@ def training_pairs(f: pd.DataFrame, record_of: np.ndarray, fields, defining: set
 
 # -- shared -----------------------------------------------------------------------------------
 
-def _group_by_hard_ids(hard: list[set]) -> np.ndarray:
-    """Union mentions that share any hard identifier; number the groups in mention order."""
+def _group_by_hard_ids(hard: list[set], apart=()) -> np.ndarray:
+    """Union mentions that share any hard identifier; number the groups in mention order.
+
+    `apart` holds mention index pairs a steward said differ: their groups never join, whatever
+    identifier they share (each keeps its identifiers for every other comparison)."""
     uf = UnionFind(len(hard))
+    banned = defaultdict(set)
+    for a, b in apart:
+        banned[a].add(b)
+        banned[b].add(a)
+    named = {i: {i} for i in banned}  # per group root, its mentions that a decision names
     first = {}
     for i, keys in enumerate(hard):
         for key in keys:
-            if key in first:
-                uf.union(first[key], i)
-            else:
+            if key not in first:
                 first[key] = i
+                continue
+            ra, rb = uf.find(first[key]), uf.find(i)
+            if ra == rb or any(banned[x] & named.get(rb, set()) for x in named.get(ra, ())):
+                continue
+            root = uf.union(ra, rb)
+            if ra in named or rb in named:
+                named[root] = named.pop(ra, set()) | named.pop(rb, set())
     roots = np.array([uf.find(i) for i in range(len(hard))], dtype=np.int64)
     _, record_of = np.unique(roots, return_inverse=True)
     return record_of

@@ -95,12 +95,12 @@ def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key) -> K
         f = enterprise_features(m, _legal_rep_names(m, mentions, relations))
     else:
         f = person_features(m, _contexts(m, relations, enterprise_of))
-    f["hard"] = _release_hard_ids(f["hard"], m["mention_id"], decisions)
+    apart = _kept_apart(decisions, m["mention_id"])
     if kind == "enterprise":
-        records, record_of = enterprise_records(m, f)
+        records, record_of = enterprise_records(m, f, apart)
         training = training_pairs(f, record_of, enterprise_fields, {"identifier"})
     else:  # id and birth date make the training pairs; context there is not as in candidates
-        records, record_of = person_records(m, f)
+        records, record_of = person_records(m, f, apart)
         training = training_pairs(f, record_of, person_fields, {"id", "birth_date", "context"})
     must, cannot = _constraints(decisions, m["mention_id"], record_of)
     result = link(MatchModel.load(kind), records, cannot=cannot, must=must, training=training)
@@ -110,11 +110,12 @@ def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key) -> K
     return KindResult(m, f, records, result)
 
 
-def _release_hard_ids(hard: pd.Series, mention_ids: pd.Series, decisions: dict) -> list:
-    """A steward who says two mentions differ overrides their shared identifier: such mentions
-    are not grouped by identifier, so the cannot-link can keep them apart."""
-    named = {x for (a, b), d in decisions.items() if d.verdict == Verdict.DIFFERENT for x in (a, b)}
-    return [set() if mid in named else h for h, mid in zip(hard, mention_ids)]
+def _kept_apart(decisions: dict, mention_ids: pd.Series) -> list[tuple[int, int]]:
+    """Mention index pairs a steward said differ: never one record, whatever identifier they
+    share; the cannot-link between their records (_constraints) keeps them apart after."""
+    position = {mid: i for i, mid in enumerate(mention_ids)}
+    return [(position[a], position[b]) for (a, b), d in decisions.items()
+            if d.verdict == Verdict.DIFFERENT and a in position and b in position]
 
 
 def _legal_rep_names(m: pd.DataFrame, mentions: pd.DataFrame, relations: pd.DataFrame) -> pd.Series:
