@@ -6,11 +6,14 @@ Validated when it loads (pydantic), so a bad reference fails before row 1, not o
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from creditgraph import cypher
 
 Kind = Literal["enterprise", "person"]
 FieldType = Literal["text", "date", "number", "ratio", "amount"]
@@ -151,6 +154,23 @@ class RelationSpec(Strict):
         return {k: _field(k, v) for k, v in (value or {}).items()}
 
 
+CYPHER = Path(cypher.__file__).resolve().parent
+LISTS_FILE = CYPHER / "lists.yaml"
+
+
+class ListEntry(Strict):
+    kind: Literal["negative", "positive", "grade"]
+    authority: str
+    rules: list[str] = []
+
+
+@lru_cache
+def list_catalogue() -> dict[str, ListEntry]:
+    """The lists a manifest may name (cypher/lists.yaml)."""
+    raw = yaml.safe_load(LISTS_FILE.read_text(encoding="utf-8"))
+    return {name: ListEntry(**entry) for name, entry in raw.items()}
+
+
 class ListSpec(Strict):
     party: str
     list: str
@@ -164,6 +184,20 @@ class ListSpec(Strict):
     @classmethod
     def _spec(cls, value, info):
         return None if value is None else _field(info.field_name, value)
+
+    @field_validator("list")
+    @classmethod
+    def _known(cls, value: str):
+        if value not in list_catalogue():
+            raise ValueError(f"unknown list {value!r}: not in the catalogue cypher/lists.yaml, so no rule "
+                             f"would reach it; known: {sorted(list_catalogue())}")
+        return value
+
+    @model_validator(mode="after")
+    def _graded(self):
+        if list_catalogue()[self.list].kind == "grade" and self.grade is None:
+            raise ValueError(f"list {self.list!r} is a grade: its records need a `grade` field")
+        return self
 
 
 class SourceSpec(Strict):

@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from creditgraph.base.settings import get_settings
 from creditgraph.cli import app
-from creditgraph.render import path_text
 from creditgraph.loaders.fields import FieldError, parse_date, parse_ratio
-from creditgraph.loaders.manifest import ManifestError, load_manifest
+from creditgraph.loaders.manifest import CYPHER, ManifestError, list_catalogue, load_manifest
 from creditgraph.loaders.reader import detect_encoding, read_manifest
+from creditgraph.render import path_text
 from creditgraph.synth.noise import Garbler
 from creditgraph.synth.rates import Noise
 from creditgraph.synth.vocab import SYNTH_DATA, load_vocab
@@ -419,3 +421,38 @@ def test_the_synthetic_city_amounts_read_back_in_yuan():
 def test_the_demo_shows_a_guarantee_stored_in_yuan_in_wan_yuan():
     step = {"from": "E-1", "to": "E-2", "type": "GUARANTEES", "amount": 5_000_000.0}
     assert path_text([step], {"E-1": "甲", "E-2": "乙"}) == "甲 -GUARANTEES 500万元-> 乙"
+
+
+# -- lists: one catalogue (cypher/lists.yaml), a list name nobody knows is a manifest error ----
+
+def test_an_unknown_list_is_a_manifest_error_naming_source_and_field(tmp_path):
+    typo = MANIFEST.replace("list: dishonest_debtor", "list: dishonest_debtors")
+    with pytest.raises(ManifestError, match=r"source 'court': lists\.0\.list: .*unknown list 'dishonest_debtors'"
+                                            r".*cypher/lists\.yaml"):
+        write(tmp_path, GOOD, manifest=typo)
+
+
+def test_a_grade_list_needs_its_grade(tmp_path):
+    ungraded = MANIFEST.replace("list: dishonest_debtor", "list: tax_grade")
+    with pytest.raises(ManifestError, match=r"source 'court': lists\.0: .*'tax_grade' is a grade.*`grade`"):
+        write(tmp_path, GOOD, manifest=ungraded)
+
+
+def test_the_list_catalogue_and_the_joint_discipline_rules_agree():
+    catalogue = list_catalogue()
+    rules = yaml.safe_load((CYPHER / "joint_discipline_rules.yaml").read_text(encoding="utf-8"))
+    reached: dict[str, set] = {}
+    for rule in rules:
+        reached.setdefault(rule["list"], set()).add(rule["rule"])
+    assert set(reached) <= set(catalogue)              # every list a rule names is catalogued ...
+    for name, entry in catalogue.items():              # ... with the rules that reach it, no more
+        assert set(entry.rules) == reached.get(name, set()), name
+        assert entry.rules == [] or entry.kind == "negative", name
+        assert entry.authority, name
+    default = re.search(r'"lists": (\[[^]]*\])', (CYPHER / "discipline.cypher").read_text(encoding="utf-8"))
+    assert {catalogue[n].kind for n in json.loads(default[1])} == {"negative"}
+
+
+def test_every_shipped_manifest_list_is_catalogued():
+    used = {lst.list for s in load_manifest(SYNTH_DATA / "manifest.yaml").sources for lst in s.lists}
+    assert used and used <= set(list_catalogue())
