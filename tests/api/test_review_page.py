@@ -60,8 +60,10 @@ def test_steward_decides_a_pair(live):
             expect(page.locator('section.pair[data-pair-id="rq-0002"]')).to_have_count(1)
             page.screenshot(path=str(SCREENSHOT.with_name("creditgraph_review_page_after.png")), full_page=True)
 
-            # reloading keeps it out: decided pairs are hidden by the API
+            # reloading keeps it out: decided pairs are hidden by the API (wait for the reload to be
+            # drawn: the old page holds the same pair, and a click on it would race the redraw)
             page.click("#load")
+            expect(page.locator("#status")).to_have_text("Compare the two records field by field, then decide.")
             expect(page.locator('section.pair[data-pair-id="rq-0002"]')).to_have_count(1)
             expect(page.locator('section.pair[data-pair-id="rq-0001"]')).to_have_count(0)
 
@@ -71,6 +73,7 @@ def test_steward_decides_a_pair(live):
             expect(page.locator("#count")).to_have_text("1 pending of 2")
             expect(page.locator(".empty")).to_contain_text("1 pair(s) marked unsure remain")
             page.click("#load")
+            expect(page.locator("#status")).to_have_text("Compare the two records field by field, then decide.")
             again = page.locator('section.pair[data-pair-id="rq-0002"]')
             expect(again.locator(".earlier")).to_have_text("marked unsure before")
         finally:
