@@ -207,6 +207,7 @@ class SourceSpec(Strict):
     encoding: str = "auto"
     delimiter: str = ","
     record_id: str
+    main: str = "subject"  # the row's main party; the other party keys are free role names
     parties: dict[str, PartySpec]
     relations: list[RelationSpec] = []
     lists: list[ListSpec] = []
@@ -220,8 +221,12 @@ class SourceSpec(Strict):
 
     @model_validator(mode="after")
     def _references(self):
-        if "subject" not in self.parties:
-            raise ValueError("every source needs a `subject` party (the row's main party)")
+        main = self.parties.get(self.main)
+        if main is None:
+            raise ValueError(f"the main party {self.main!r} is not among the parties {sorted(self.parties)}; "
+                             "name the row's main party with `main: <role>` (default `subject`)")
+        if main.optional or main.when:
+            raise ValueError(f"the main party {self.main!r} cannot be optional or conditional: every row has it")
         for rel in self.relations:
             for end in (rel.from_, rel.to):
                 if end not in self.parties:

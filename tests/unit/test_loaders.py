@@ -456,3 +456,47 @@ def test_the_list_catalogue_and_the_joint_discipline_rules_agree():
 def test_every_shipped_manifest_list_is_catalogued():
     used = {lst.list for s in load_manifest(SYNTH_DATA / "manifest.yaml").sources for lst in s.lists}
     assert used and used <= set(list_catalogue())
+
+
+# -- the row's main party is declared; party keys are free role names --------------------------
+
+BORROWERS = """
+dataset: test
+sources:
+  - name: loans
+    department: banks
+    file: loans.csv
+    record_id: 记录号
+    MAIN
+    parties:
+      borrower: {kind: enterprise, fields: {name: 借款人}}
+      guarantor: {kind: enterprise, optional: true, fields: {name: 担保人}}
+    relations:
+      - {type: GUARANTEES, from: guarantor, to: borrower}
+"""
+
+
+def read_borrowers(tmp_path, main: str):
+    (tmp_path / "manifest.yaml").write_text(textwrap.dedent(BORROWERS.replace("MAIN", main)), encoding="utf-8")
+    (tmp_path / "loans.csv").write_text("记录号,借款人,担保人\n1,营口鑫达贸易有限公司,营口新华物流有限公司\n2,,营口新华物流有限公司\n",
+                                        encoding="utf-8")
+    return read_manifest(load_manifest(tmp_path / "manifest.yaml"))
+
+
+def test_a_source_declares_its_main_party(tmp_path):
+    result = read_borrowers(tmp_path, "main: borrower")
+    frames = result.frames()
+    assert frames["mentions"]["mention_id"].tolist() == ["loans:1:borrower", "loans:1:guarantor"]
+    assert frames["relations"]["to_mention"].tolist() == ["loans:1:borrower"]
+    assert frames["rejects"]["line"].tolist() == [3] and "'borrower'" in frames["rejects"]["reason"][0]
+
+
+@pytest.mark.parametrize("main,message", [
+    ("# no main", r"source 'loans': .*main party 'subject' is not among the parties \['borrower', 'guarantor'\]"
+                        r".*`main: <role>`"),
+    ("main: lender", r"source 'loans': .*main party 'lender' is not among the parties"),
+    ("main: guarantor", r"source 'loans': .*main party 'guarantor' cannot be optional"),
+])
+def test_a_main_party_that_is_not_there_or_may_be_absent_is_a_manifest_error(tmp_path, main, message):
+    with pytest.raises(ManifestError, match=message):
+        read_borrowers(tmp_path, main)
