@@ -24,6 +24,8 @@ class Records:
     hard_ids: list[frozenset]
     rep: list[str]                       # a stable representative id per record (its least mention id)
     groups: np.ndarray | None = None     # dataset per record, when linking rather than deduplicating
+    conflicts: list[tuple[int, int, str]] = field(default_factory=list)  # (a, b, key): a < b share
+    # a secondary identifier `key` but their primary ones differ: kept apart, a pair for review
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -52,7 +54,8 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
     """Score and cluster records. u always comes from random pairs; m from `training` when
     given (identifier-confirmed pairs), else from EM on the candidate pairs."""
     cands = candidate_pairs(records.keys, max_block=max_block, groups=records.groups)
-    levels = compare_pairs(model, records.values, cands.left, cands.right)
+    left, right = _with_pairs(cands.left, cands.right, [(a, b) for a, b, _ in records.conflicts])
+    levels = compare_pairs(model, records.values, left, right)
     if len(records) >= 200:  # fewer records give too few distinct random pairs: keep starting u
         model.estimate_u(_random_levels(model, records, seed))
     if training is not None and len(training.left) >= 100:
@@ -65,18 +68,36 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
         em["prior"] = model.fit_prior(levels, _total_pairs(records))
     odds = model.log_odds(levels)
     prob = probability_of(odds)
-    result = cluster(len(records), cands.left, cands.right, prob, model.match_threshold,
-                     records.hard_ids, set(cannot), list(must), log_odds=odds,
+    result = cluster(len(records), left, right, prob, model.match_threshold,
+                     records.hard_ids, set(cannot) | {(a, b) for a, b, _ in records.conflicts}, list(must),
+                     log_odds=odds,
                      one_per_group=records.groups if one_to_one else None)
     status = np.where(result.accepted, "match", np.where(prob >= model.review_threshold, "uncertain", "no_match"))
     status = np.where(result.ambiguous, "ambiguous", np.where(result.blocked, "conflict", status))
     status = np.where(result.outweighed, "outweighed", status)
-    pairs = pd.DataFrame({"left": cands.left, "right": cands.right, "prob": prob, "status": status})
+    status = np.where(_among(left, right, records.conflicts, len(records)), "conflict", status)
+    pairs = pd.DataFrame({"left": left, "right": right, "prob": prob, "status": status})
     stats = {"records": len(records), "pairs": len(pairs), "em": em,
              "skipped_blocks": len(cands.skipped_blocks),
              "largest_skipped": sorted(cands.skipped_blocks.items(), key=lambda kv: -kv[1])[:5],
              "status": pairs["status"].value_counts().to_dict()}
     return LinkResult(result.labels, pairs, levels, model, stats)
+
+
+def _with_pairs(left: np.ndarray, right: np.ndarray, extra: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pairs, then those of `extra` (a < b) not among them."""
+    have = set(zip(left.tolist(), right.tolist()))
+    extra = [p for p in dict.fromkeys(extra) if p not in have]
+    if not extra:
+        return left, right
+    a, b = np.array(extra, dtype=np.int64).T
+    return np.r_[left, a], np.r_[right, b]
+
+
+def _among(left: np.ndarray, right: np.ndarray, pairs: list[tuple], n: int) -> np.ndarray:
+    """Per scored pair, whether it is one of `pairs` (a < b first)."""
+    codes = np.array([a * n + b for a, b, *_ in pairs], dtype=np.int64)
+    return np.isin(left.astype(np.int64) * n + right, codes)
 
 
 def _total_pairs(records: Records) -> float:

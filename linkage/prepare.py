@@ -2,7 +2,9 @@
 
 Mentions that share a valid hard identifier (an organisation code, which a USCC and an old tax
 number carry; an old registration number; an 18-digit identity number) are one record from the
-start: the identifier decides, exactly. Every other mention is a record of its own, to be scored.
+start: the identifier decides, exactly; unless their primary identifiers (USCC, identity number)
+differ, and then the shared one is a conflict for review. Every other mention is a record of its
+own, to be scored.
 """
 from __future__ import annotations
 
@@ -95,7 +97,7 @@ def enterprise_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
 
 def enterprise_records(m: pd.DataFrame, f: pd.DataFrame, apart=()) -> tuple[Records, np.ndarray]:
     """Records and, per mention, its record index."""
-    record_of = _group_by_hard_ids(f["hard"].tolist(), apart)
+    record_of, conflicts = _group_by_hard_ids(f["hard"].tolist(), f["uscc"].tolist(), apart)
     n = int(record_of.max()) + 1 if len(record_of) else 0
     values = _collect(n, record_of, enterprise_fields(f))
     keys = [[] for _ in range(n)]
@@ -108,7 +110,8 @@ def enterprise_records(m: pd.DataFrame, f: pd.DataFrame, apart=()) -> tuple[Reco
         if phone:
             k.append(f"ph:{phone}")
     keys = [sorted(set(k)) for k in keys]
-    return Records(values, keys, _hard_per_record(n, record_of, f["hard"]), _reps(n, record_of, m)), record_of
+    return Records(values, keys, _hard_per_record(n, record_of, f["hard"]), _reps(n, record_of, m),
+                   conflicts=_record_conflicts(conflicts, record_of)), record_of
 
 
 # -- persons ----------------------------------------------------------------------------------
@@ -150,7 +153,7 @@ def person_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def person_records(m: pd.DataFrame, f: pd.DataFrame, apart=()) -> tuple[Records, np.ndarray]:
-    record_of = _group_by_hard_ids(f["hard"].tolist(), apart)
+    record_of, conflicts = _group_by_hard_ids(f["hard"].tolist(), f["id18"].tolist(), apart)
     n = int(record_of.max()) + 1 if len(record_of) else 0
     values = _collect(n, record_of, person_fields(f))
     keys = [[] for _ in range(n)]
@@ -165,7 +168,8 @@ def person_records(m: pd.DataFrame, f: pd.DataFrame, apart=()) -> tuple[Records,
         if birth:
             k.append(f"nb:{parts[1]}|{birth}")
     keys = [sorted(set(k)) for k in keys]
-    return Records(values, keys, _hard_per_record(n, record_of, f["hard"]), _reps(n, record_of, m)), record_of
+    return Records(values, keys, _hard_per_record(n, record_of, f["hard"]), _reps(n, record_of, m),
+                   conflicts=_record_conflicts(conflicts, record_of)), record_of
 
 
 def training_pairs(f: pd.DataFrame, record_of: np.ndarray, fields, defining: set[str],
@@ -198,12 +202,17 @@ def training_pairs(f: pd.DataFrame, record_of: np.ndarray, fields, defining: set
 
 # -- shared -----------------------------------------------------------------------------------
 
-def _group_by_hard_ids(hard: list[set], apart=()) -> np.ndarray:
+def _group_by_hard_ids(hard: list[set], primary: list[str], apart=()) -> tuple[np.ndarray, list]:
     """Union mentions that share any hard identifier; number the groups in mention order.
 
+    Two groups whose primary identifiers (USCC; identity number) are both there and differ never
+    join: a secondary identifier they share (an old registration number or organisation code
+    typed the same for two firms) is a conflict, returned as (mention, mention, shared key).
     `apart` holds mention index pairs a steward said differ: their groups never join, whatever
     identifier they share (each keeps its identifiers for every other comparison)."""
     uf = UnionFind(len(hard))
+    primary_of = {i: p for i, p in enumerate(primary) if p}  # per group root: at most one, kept so
+    conflicts = []
     banned = defaultdict(set)
     for a, b in apart:
         banned[a].add(b)
@@ -218,12 +227,28 @@ def _group_by_hard_ids(hard: list[set], apart=()) -> np.ndarray:
             ra, rb = uf.find(first[key]), uf.find(i)
             if ra == rb or any(banned[x] & named.get(rb, set()) for x in named.get(ra, ())):
                 continue
+            if ra in primary_of and rb in primary_of and primary_of[ra] != primary_of[rb]:
+                conflicts.append((first[key], i, key))
+                continue
             root = uf.union(ra, rb)
             if ra in named or rb in named:
                 named[root] = named.pop(ra, set()) | named.pop(rb, set())
+            value = primary_of.pop(ra, None) or primary_of.pop(rb, None)
+            primary_of.pop(rb, None)
+            if value:
+                primary_of[root] = value
     roots = np.array([uf.find(i) for i in range(len(hard))], dtype=np.int64)
     _, record_of = np.unique(roots, return_inverse=True)
-    return record_of
+    return record_of, conflicts
+
+
+def _record_conflicts(conflicts: list, record_of: np.ndarray) -> list[tuple[int, int, str]]:
+    """Mention conflicts as record pairs (smaller first), each once with the first key seen."""
+    out = {}
+    for a, b, key in conflicts:
+        ra, rb = int(record_of[a]), int(record_of[b])
+        out.setdefault((min(ra, rb), max(ra, rb)), key)
+    return [(a, b, key) for (a, b), key in out.items()]
 
 
 def _collect(n: int, record_of: np.ndarray, columns: dict[str, pd.Series]) -> dict[str, list[tuple]]:

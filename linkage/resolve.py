@@ -345,6 +345,7 @@ def _review(res: KindResult, decisions: dict, relations: pd.DataFrame) -> pd.Dat
     m = res.mentions
     entity_of_record = m.groupby("record")["entity_id"].first()
     describe = {f.name: DESCRIBERS.get(f.compare) for f in res.link.model.fields}
+    shared = {(a, b): key for a, b, key in res.records.conflicts}
     for k in np.nonzero(todo.to_numpy())[0]:
         a, b = int(pairs["left"].iat[k]), int(pairs["right"].iat[k])
         left, right = res.records.rep[a], res.records.rep[b]
@@ -358,6 +359,10 @@ def _review(res: KindResult, decisions: dict, relations: pd.DataFrame) -> pd.Dat
             else:
                 ev["left"] = " / ".join(map(_show, left_values))
                 ev["right"] = " / ".join(map(_show, right_values))
+        if (a, b) in shared:  # kept apart by their primary identifiers though they share this one
+            kind, _, value = shared[a, b].partition(":")
+            evidence["shared_identifier"] = {"left": f"{kind} {_show(value)}", "right": f"{kind} {_show(value)}",
+                                             "level": "shared, primary identifiers differ", "weight": 0.0}
         rows.append({"pair_id": hashlib.sha1(f"{left}|{right}".encode()).hexdigest()[:12],
                      "kind": m["kind"].iloc[0], "left_mention": left, "right_mention": right,
                      "left_entity": entity_of_record[a], "right_entity": entity_of_record[b],

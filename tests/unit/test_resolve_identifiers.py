@@ -11,7 +11,7 @@ import pytest
 
 from creditgraph.base.settings import Settings
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
-from creditgraph.linkage.identifiers import org_code_check_char, uscc_check_char
+from creditgraph.linkage.identifiers import org_code_check_char, regno_check_digit, ric_check_char, uscc_check_char
 from creditgraph.pipeline import run_resolve
 
 
@@ -75,3 +75,63 @@ def test_a_stewards_different_keeps_the_identifiers_of_both_mentions(tmp_path, s
     assert entity["tax:t1:subject"] != entity["registry:r2:subject"], "t1's own identifier still counts"
     pairs = {frozenset(p): r for p, r in zip(zip(review["left_mention"], review["right_mention"]), review["reason"])}
     assert pairs.get(frozenset({"tax:t1:subject", "registry:r2:subject"})) == "conflict"
+
+
+def regno(body14: str) -> str:
+    return body14 + regno_check_digit(body14)
+
+
+def ric(body17: str) -> str:
+    return body17 + ric_check_char(body17)
+
+
+def org_code(uscc_value: str) -> str:
+    return uscc_value[8:16] + "-" + uscc_value[16]
+
+
+@pytest.mark.parametrize("shared", [regno("21080000001234"), org_code(A)], ids=["registration number", "org code"])
+def test_firms_with_different_usccs_sharing_another_identifier_are_a_conflict(tmp_path, settings, shared):
+    """Two firms, each with its valid USCC, and the same old number typed for both (an old
+    registration number, or A's organisation code on B's row): two entities, and the pair in the
+    review queue as a conflict that names the identifier they share."""
+    write(tmp_path, [("r1", "营口鑫达贸易有限公司", A, shared, "0417-1234567"),
+                     ("r2", "营口华盛建材有限公司", B, shared, "0417-5555555")], [])
+    entity, review = resolve(tmp_path, settings)
+    assert entity["registry:r1:subject"] == "E-" + A and entity["registry:r2:subject"] == "E-" + B
+    ends = [frozenset(p) for p in zip(review["left_mention"], review["right_mention"])]
+    pair = review[[e == {"registry:r1:subject", "registry:r2:subject"} for e in ends]]
+    assert list(pair["reason"]) == ["conflict"]
+    evidence = json.loads(pair["evidence"].iloc[0])
+    digits = shared.replace("-", "")
+    assert digits in evidence["shared_identifier"]["left"] and digits in evidence["shared_identifier"]["right"]
+
+
+def test_a_mention_of_the_shared_number_alone_still_joins_one_of_them(tmp_path, settings):
+    shared = regno("21080000001234")
+    write(tmp_path, [("r1", "营口鑫达贸易有限公司", A, shared, ""), ("r2", "营口华盛建材有限公司", B, shared, "")],
+          [("t1", "营口鑫达贸易有限公司", shared, "")])
+    entity, _ = resolve(tmp_path, settings)
+    assert entity["registry:r1:subject"] != entity["registry:r2:subject"]
+    assert entity["tax:t1:subject"] in {entity["registry:r1:subject"], entity["registry:r2:subject"]}
+
+
+PERSONS = """
+dataset: people
+sources:
+  - name: court
+    department: courts
+    file: court.csv
+    record_id: id
+    parties:
+      subject: {kind: person, fields: {name: name, identifiers: [ids]}}
+"""
+
+
+def test_persons_with_different_identity_numbers_sharing_another_stay_apart(tmp_path, settings):
+    """p2's row lists its own number and, mistyped into the second column, p1's."""
+    one, two = ric("21080219720101301"), ric("21080319850505123")
+    (tmp_path / "manifest.yaml").write_text(textwrap.dedent(PERSONS), encoding="utf-8")
+    (tmp_path / "court.csv").write_text(f"id,name,ids\np1,张伟,{one}\np2,张伟,{two}|{one}\n", encoding="utf-8")
+    entity, review = resolve(tmp_path, settings)
+    assert entity["court:p1:subject"] != entity["court:p2:subject"]
+    assert list(review["reason"]) == ["conflict"]
