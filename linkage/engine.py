@@ -52,7 +52,9 @@ class Training:
 def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int = 200,
          training: Training | None = None, seed: int = 0, one_to_one: bool = False) -> LinkResult:
     """Score and cluster records. u always comes from random pairs; m from `training` when
-    given (identifier-confirmed pairs), else from EM on the candidate pairs."""
+    given (identifier-confirmed pairs), else from EM on the candidate pairs. The model passed in
+    is left as it is: the result holds the fitted copy."""
+    model = model.copy()
     cands = candidate_pairs(records.keys, max_block=max_block, groups=records.groups)
     left, right = _with_pairs(cands.left, cands.right, [(a, b) for a, b, _ in records.conflicts])
     levels = compare_pairs(model, records.values, left, right)

@@ -2,12 +2,18 @@
 
 The model only describes (Splink's idea): fields, their levels, starting m and u, the prior and
 the two thresholds, all read from a YAML file under linkage/models/. Each field's weight at each
-level is log2(m/u), so every score decomposes into per-field evidence a steward can read.
+level is log2(m/u), never rising from a stronger level to a weaker one (levels are ordered
+strongest first: a weaker level whose m/u came out higher is capped at the stronger level's
+weight), so every score decomposes into per-field evidence a steward can read.
+
+A run fits a copy (`copy`, as `engine.link` does): the model as loaded stays as its file says.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import copy
 
 import numpy as np
 import yaml
@@ -47,6 +53,10 @@ class MatchModel:
     require_any: dict = field(default_factory=dict)  # {field: [levels]}: else never a match
     prior_from: str = "fixed"  # "fixed": `prior` is the share of matches among candidate pairs;
                                # "em": the global prior, fitted (see fit_prior)
+
+    def copy(self) -> "MatchModel":
+        """An independent copy, to fit without changing this one."""
+        return copy.deepcopy(self)
 
     @staticmethod
     def path_of(name_or_path: str | Path) -> Path:
@@ -130,10 +140,11 @@ class MatchModel:
         return {"matches_estimated": round(matches, 1), "prior": self.prior}
 
     def fit_em(self, levels: np.ndarray, fix_u: bool = False) -> dict:
-        """Expectation-maximisation of m, u and the prior on the candidate pairs."""
+        """Expectation-maximisation of m (and u unless fix_u) on the candidate pairs; of the prior
+        too when the model fits it (prior_from: em), else the file's prior stays."""
         if len(levels) < 50:
             return {"iterations": 0, "note": "too few pairs to fit; priors kept"}
-        prior = self.prior
+        share = self.prior
         for it in range(self.em_iterations):
             p = self.probability(levels)
             for j, f in enumerate(self.fields):
@@ -144,10 +155,12 @@ class MatchModel:
                 f.m = _smooth(counts_m)
                 if not fix_u:
                     f.u = _smooth(counts_u)
-            new_prior = float(np.clip(p.mean(), 1e-6, 0.999))
-            if abs(new_prior - prior) < 1e-6:
+            new_share = float(np.clip(p.mean(), 1e-6, 0.999))
+            if abs(new_share - share) < 1e-6:
                 break
-            prior = self.prior = new_prior
+            share = new_share
+            if self.prior_from == "em":
+                self.prior = share
         return {"iterations": it + 1, "prior": self.prior}
 
     def evidence(self, level_row: np.ndarray) -> dict:
