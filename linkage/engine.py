@@ -65,11 +65,15 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
                          training.defining_fields)
         em = {"m_from": f"{len(training.left)} identifier-confirmed pairs", "u_from": "random pairs"}
     else:
-        em = {**model.fit_em(levels, fix_u=True), "u_from": "random pairs"}
+        em = _fit_em(model, levels, _total_pairs(records))
     if model.prior_from == "em":
         em["prior"] = model.fit_prior(levels, _total_pairs(records))
+        em["match_share"] = em["prior"]["match_share"]
+    if em.get("iterations"):
+        model.check_fit(em["match_share"])
     odds = model.log_odds(levels)
     prob = probability_of(odds)
+    em.setdefault("match_share", round(float(prob.mean()), 4) if len(prob) else 0.0)  # as scored
     result = cluster(len(records), left, right, prob, model.match_threshold,
                      records.hard_ids, set(cannot) | {(a, b) for a, b, _ in records.conflicts}, list(must),
                      log_odds=odds,
@@ -84,6 +88,17 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
              "largest_skipped": sorted(cands.skipped_blocks.items(), key=lambda kv: -kv[1])[:5],
              "status": pairs["status"].value_counts().to_dict()}
     return LinkResult(result.labels, pairs, levels, model, stats)
+
+
+def _fit_em(model: MatchModel, levels: np.ndarray, total_pairs: float) -> dict:
+    """EM for m (u from random pairs); with prior_from: rules, the prior fixed from the
+    deterministic rules meanwhile, then set to the global prior they give."""
+    rules = model.rules_prior(levels, total_pairs) if model.prior_from == "rules" else None
+    em = {**model.fit_em(levels, fix_u=True), "u_from": "random pairs"}
+    if rules:
+        model.prior = rules["global_prior"]
+        em["prior"] = {**rules, "from": "deterministic rules"}
+    return em
 
 
 def _with_pairs(left: np.ndarray, right: np.ndarray, extra: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:

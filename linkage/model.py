@@ -30,6 +30,7 @@ class FieldModel:
     m: np.ndarray
     u: np.ndarray
     options: dict = field(default_factory=dict)
+    max_m_different: float | None = None  # an identifier: EM may not make its disagreement likelier
 
     def weights(self) -> np.ndarray:
         """log2(m/u) per level, never rising from a stronger level to a weaker one: levels are
@@ -52,7 +53,11 @@ class MatchModel:
     em_iterations: int = 25
     require_any: dict = field(default_factory=dict)  # {field: [levels]}: else never a match
     prior_from: str = "fixed"  # "fixed": `prior` is the share of matches among candidate pairs;
-                               # "em": the global prior, fitted (see fit_prior)
+                               # "em": the global prior, fitted (see fit_prior);
+                               # "rules": from deterministic rules (see rules_prior)
+    deterministic_rules: list = field(default_factory=list)  # [[field, ...]]: all exact, a match
+    rules_recall: float = 1.0  # the share of true matches the rules find
+    max_match_share: float = 0.5  # EM calling more candidate pairs matches than this: nonsense
 
     def copy(self) -> "MatchModel":
         """An independent copy, to fit without changing this one."""
@@ -69,13 +74,15 @@ class MatchModel:
         path = cls.path_of(name_or_path)
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         fields = [FieldModel(f["name"], f["compare"], f["levels"], np.array(f["m"], float),
-                             np.array(f["u"], float), f.get("options", {})) for f in spec["fields"]]
+                             np.array(f["u"], float), f.get("options", {}), f.get("max_m_different"))
+                  for f in spec["fields"]]
         for f in fields:
             if not (len(f.levels) == len(f.m) == len(f.u)):
                 raise ValueError(f"{path}: field {f.name}: levels, m and u must have the same length")
         return cls(spec["name"], fields, spec["prior"], spec["thresholds"]["match"],
                    spec["thresholds"]["review"], spec.get("em_iterations", 25), spec.get("require_any", {}),
-                   spec.get("prior_from", "fixed"))
+                   spec.get("prior_from", "fixed"), spec.get("deterministic_rules", []),
+                   spec.get("rules_recall", 1.0), spec.get("max_match_share", 0.5))
 
     # -- scoring ---------------------------------------------------------------------------
     def log2_bayes(self, levels: np.ndarray) -> np.ndarray:
@@ -137,14 +144,38 @@ class MatchModel:
             share = float(np.clip(self.probability(levels).mean(), 1e-9, 0.999)) if len(levels) else 0.0
         matches = share * len(levels)
         self.prior = float(np.clip(matches / max(total_pairs, 1.0), 1e-12, 0.5))
-        return {"matches_estimated": round(matches, 1), "prior": self.prior}
+        return {"matches_estimated": round(matches, 1), "match_share": round(share, 4), "prior": self.prior}
+
+    def rules_prior(self, levels: np.ndarray, total_pairs: float) -> dict:
+        """The prior as Splink estimates it from deterministic rules: candidate pairs agreeing
+        exactly on every field of some rule are matches, and the rules find `rules_recall` of
+        all matches. The share among candidate pairs is EM's fixed prior; the count over all
+        possible pairs is the global prior that goes with u from random pairs (`global_prior`)."""
+        index = {f.name: j for j, f in enumerate(self.fields)}
+        hit = np.zeros(len(levels), bool)
+        for rule in self.deterministic_rules:
+            hit |= np.all(levels[:, [index[name] for name in rule]] == 0, axis=1)
+        matches = hit.sum() / self.rules_recall
+        self.prior = float(np.clip(matches / max(len(levels), 1), 1e-6, 0.999))
+        return {"rule_pairs": int(hit.sum()), "matches_estimated": round(float(matches), 1),
+                "global_prior": float(np.clip(matches / max(total_pairs, 1.0), 1e-12, 0.5))}
+
+    def check_fit(self, share: float) -> None:
+        """Refuse a model that takes most candidate pairs for matches: EM has collapsed onto
+        whatever the blocking rules share, and would score disagreement on identifiers as
+        hardly any evidence against a match."""
+        if share > self.max_match_share:
+            raise ValueError(f"model {self.name}: EM converged to nonsense: it takes {share:.1%} of the candidate "
+                             f"pairs for matches (at most {self.max_match_share:.0%} is plausible). Estimate the "
+                             "prior from deterministic rules (prior_from: rules), bound the m of identifier "
+                             "disagreement (max_m_different) or tighten the blocking.")
 
     def fit_em(self, levels: np.ndarray, fix_u: bool = False) -> dict:
         """Expectation-maximisation of m (and u unless fix_u) on the candidate pairs; of the prior
         too when the model fits it (prior_from: em), else the file's prior stays."""
         if len(levels) < 50:
-            return {"iterations": 0, "note": "too few pairs to fit; priors kept"}
-        share = self.prior
+            return {"iterations": 0, "converged": False, "note": "too few pairs to fit; priors kept"}
+        share, converged = self.prior, False
         for it in range(self.em_iterations):
             p = self.probability(levels)
             for j, f in enumerate(self.fields):
@@ -152,16 +183,18 @@ class MatchModel:
                 present = col != MISSING
                 counts_m = np.bincount(col[present], weights=p[present], minlength=len(f.levels))
                 counts_u = np.bincount(col[present], weights=1 - p[present], minlength=len(f.levels))
-                f.m = _smooth(counts_m)
+                f.m = _bounded(_smooth(counts_m), f.max_m_different)
                 if not fix_u:
                     f.u = _smooth(counts_u)
             new_share = float(np.clip(p.mean(), 1e-6, 0.999))
             if abs(new_share - share) < 1e-6:
+                converged = True
                 break
             share = new_share
             if self.prior_from == "em":
                 self.prior = share
-        return {"iterations": it + 1, "prior": self.prior}
+        return {"iterations": it + 1, "converged": converged, "match_share": round(new_share, 4),
+                "prior": self.prior}
 
     def evidence(self, level_row: np.ndarray) -> dict:
         return {f.name: {"level": f.levels[l] if l != MISSING else "missing",
@@ -177,6 +210,13 @@ def _posterior(counts: np.ndarray, start: np.ndarray, pseudo: float = 50.0) -> n
     """Counts shrunk towards the starting probabilities by `pseudo` pairs: a level rare in the
     sample keeps a finite weight instead of the extreme one a bare frequency would give it."""
     return (counts + pseudo * start) / (counts.sum() + pseudo)
+
+
+def _bounded(m: np.ndarray, most: float | None) -> np.ndarray:
+    """m with its last level (disagreement) at most `most`, the other levels scaled to fill."""
+    if most is None or m[-1] <= most:
+        return m
+    return np.r_[m[:-1] * (1 - most) / m[:-1].sum(), most]
 
 
 def _smooth(counts: np.ndarray) -> np.ndarray:

