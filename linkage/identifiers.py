@@ -37,9 +37,15 @@ _ORG_RE = re.compile(r"[0-9A-Z]{8}[0-9X]")
 _MASKED_RE = re.compile(r"[0-9X*]+")
 
 
+# The types the classifier recognises; any other type is a scheme a manifest declared.
+BUILTIN_TYPES = frozenset({"uscc", "org_code", "reg_no", "tax_no", "id18", "id_masked", "unknown"})
+# A value of a declared scheme, as the reader writes it: `customs_code:2108960123`.
+_DECLARED = re.compile(r"([a-z][a-z0-9_]*):(.*)", re.S)
+
+
 @dataclass(frozen=True, slots=True)
 class Identifier:
-    type: str      # 'uscc' | 'org_code' | 'reg_no' | 'tax_no' | 'id18' | 'id_masked' | 'unknown'
+    type: str      # one of BUILTIN_TYPES, or a scheme declared in the manifest (e.g. customs_code)
     value: str     # normalised (see normalize_raw); legacy 15-digit identity numbers upgraded
     valid: bool    # checksum holds (id_masked: its visible parts are well formed)
     org_code: str | None  # organisation code carried (uscc[8:17], tax_no[6:15], org code); valid only
@@ -271,6 +277,10 @@ def _classify_masked(v: str, raw: str) -> Identifier:
 
 @lru_cache(maxsize=1 << 16)
 def _classify(raw: str, kind: str | None) -> Identifier | None:
+    declared = _DECLARED.fullmatch(raw.strip())
+    if declared:  # a scheme of its own: no check to run, the value is the identifier
+        v = normalize_raw(declared[2])
+        return _ident(declared[1], v, True, raw, "declared scheme") if v else None
     v = normalize_raw(raw)
     if not v:
         return None

@@ -15,7 +15,7 @@ import pandas as pd
 
 from creditgraph.linkage.cluster import UnionFind
 from creditgraph.linkage.engine import Records, Training
-from creditgraph.linkage.identifiers import Identifier, classify, ric_birth_date, upgrade_ric15
+from creditgraph.linkage.identifiers import BUILTIN_TYPES, Identifier, classify, ric_birth_date, upgrade_ric15
 from creditgraph.linkage.names import clean_text, normalize_person_name, parse_enterprise_name
 
 MAX_VALUES = 8  # variants kept per field per record: enough evidence, bounded compare cost
@@ -57,7 +57,7 @@ def _enterprise_name_parts(name: str) -> tuple:
 def _enterprise_id_parts(raw: str) -> tuple:
     ids = _ids(raw, "enterprise")
     hard = {f"org:{i.org_code}" for i in ids if i.valid and i.org_code}
-    hard |= {f"reg:{i.value}" for i in ids if i.valid and i.type == "reg_no"}
+    hard |= {f"reg:{i.value}" for i in ids if i.valid and i.type == "reg_no"} | _declared(ids)
     uscc = next((i.value for i in ids if i.valid and i.type == "uscc"), "")
     return hard, uscc, _org_parts(ids)
 
@@ -135,9 +135,16 @@ def _person_name_parts(name: str) -> tuple:
 def _person_id_parts(raw: str) -> tuple:
     ids = _ids(raw, "person")
     id18 = next((i.value for i in ids if i.valid and i.type == "id18"), "")
-    values = tuple(_as_person_number(i) for i in ids if len(i.value) >= 15)
+    values = tuple(_as_person_number(i) for i in ids if len(i.value) >= 15 and i.type in BUILTIN_TYPES)
     birth = ric_birth_date(id18) if id18 else None
-    return ({f"id:{id18}"} if id18 else set()), id18, values, (birth.isoformat() if birth else "")
+    return ({f"id:{id18}"} if id18 else set()) | _declared(ids), id18, values, (birth.isoformat() if birth else "")
+
+
+def _declared(ids: list[Identifier]) -> set[str]:
+    """Keys of identifiers of a scheme the manifest declared (a customs code): equal values join
+    mentions exactly, like a registration number, but are no conflict against other schemes
+    (_hard_per_record keeps org: and id: keys only)."""
+    return {f"x:{i.type}:{i.value}" for i in ids if i.type not in BUILTIN_TYPES}
 
 
 def _as_person_number(i: Identifier) -> str:

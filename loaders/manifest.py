@@ -14,9 +14,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from creditgraph import cypher
+from creditgraph.linkage.identifiers import BUILTIN_TYPES
 
 Kind = Literal["enterprise", "person"]
 FieldType = Literal["text", "date", "number", "ratio", "amount"]
+_SCHEME = re.compile(r"[a-z][a-z0-9_]*")
 Unit = Literal["percent", "fraction", "元", "万元", "亿元"]
 UNITS = {"ratio": ("percent", "fraction"), "amount": ("元", "万元", "亿元")}
 RELATION_TYPES = {"LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF", "GUARANTEES", "BRANCH_OF", "EMPLOYED_BY"}
@@ -32,12 +34,26 @@ class FieldSpec(Strict):
     literal: str | None = None
     type: FieldType = "text"
     unit: Unit | None = None  # no value tells whether a bare `1` is 1% or 100%, 1元 or 1万元
+    scheme: str | None = None  # an identifier column of a scheme of its own (customs_code)
     required: bool = False
 
     @model_validator(mode="after")
     def _one_source(self):
         if (self.column is None) == (self.literal is None):
             raise ValueError("a field takes exactly one of `column` or `literal`")
+        return self
+
+    @model_validator(mode="after")
+    def _scheme(self):
+        if self.scheme is None:
+            return self
+        if not _SCHEME.fullmatch(self.scheme):
+            raise ValueError(f"scheme {self.scheme!r}: a name of lower-case letters, digits and _ (customs_code)")
+        if self.scheme in BUILTIN_TYPES:
+            raise ValueError(f"scheme {self.scheme!r} is a built-in identifier type, recognised by its shape: "
+                             "leave `scheme` out")
+        if self.type != "text":
+            raise ValueError(f"a `scheme` goes with text values, not `type: {self.type}`")
         return self
 
     @model_validator(mode="after")
@@ -123,6 +139,9 @@ class PartySpec(Strict):
         out = {}
         for key, spec in value.items():
             out[key] = [_field(key, v) for v in spec] if isinstance(spec, list) else _field(key, spec)
+            schemed = [s.scheme for s in (out[key] if isinstance(out[key], list) else [out[key]]) if s.scheme]
+            if schemed and key != "identifiers":
+                raise ValueError(f"field {key!r}: `scheme` goes with `identifiers` only")
         if "name" not in out:
             raise ValueError("a party needs a `name` field")
         return out

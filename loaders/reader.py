@@ -369,7 +369,7 @@ def _party(source: SourceSpec, role: str, party: PartySpec, row: dict, record_id
             continue
         if key == "identifiers":
             specs = spec if isinstance(spec, list) else [spec]
-            mention["identifiers"] = "|".join(v for v in (_value(s, row) for s in specs) if v)
+            mention["identifiers"] = "|".join(v for v in (_identifier(s, row) for s in specs) if v)
         elif key in MENTION_FIELDS:
             mention[key] = _value(spec, row)
         else:
@@ -378,6 +378,12 @@ def _party(source: SourceSpec, role: str, party: PartySpec, row: dict, record_id
                 attrs[key] = value
     mention["attrs"] = json.dumps(attrs, ensure_ascii=False) if attrs else ""
     return mention
+
+
+def _identifier(spec: FieldSpec, row: dict) -> str | None:
+    """A raw identifier; one of a declared scheme carries it (`customs_code:2108960123`)."""
+    value = _value(spec, row)
+    return f"{spec.scheme}:{value}" if value and spec.scheme else value
 
 
 def _kind_from(party: PartySpec, row: dict) -> str:
