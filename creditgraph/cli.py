@@ -122,12 +122,15 @@ def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (
             as_json: Json = False):
     """Load every export of a manifest, resolve entities, write the outputs and a run report."""
     from creditgraph.pipeline import run_resolve
+    from creditgraph.linkage.model import ModelRefused
     from creditgraph.loaders.manifest import ManifestError
     try:
         with render.steps("resolving") as step:
             report = run_resolve(manifest, out, get_settings(), step)
     except ManifestError as e:
         raise typer.BadParameter(str(e), param_hint="'--manifest'") from None
+    except ModelRefused as e:  # the data, not a bug: the message says what to change
+        raise _fail(str(e)) from None
     _remember_resolve(get_settings().data, out)
     if as_json:
         _json(report)

@@ -22,6 +22,10 @@ MODELS_DIR = Path(__file__).parent / "models"
 MISSING = -1  # a comparison level meaning "no value on one side": weight 0
 
 
+class ModelRefused(ValueError):
+    """A fitted model that makes no sense on this data: the run stops rather than use it."""
+
+
 @dataclass
 class FieldModel:
     name: str
@@ -165,7 +169,7 @@ class MatchModel:
         whatever the blocking rules share, and would score disagreement on identifiers as
         hardly any evidence against a match."""
         if share > self.max_match_share:
-            raise ValueError(f"model {self.name}: EM converged to nonsense: it takes {share:.1%} of the candidate "
+            raise ModelRefused(f"model {self.name}: EM converged to nonsense: it takes {share:.1%} of the candidate "
                              f"pairs for matches (at most {self.max_match_share:.0%} is plausible). Estimate the "
                              "prior from deterministic rules (prior_from: rules), bound the m of identifier "
                              "disagreement (max_m_different) or tighten the blocking.")

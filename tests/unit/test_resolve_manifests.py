@@ -60,3 +60,27 @@ def test_an_enterprises_only_manifest_resolves(tmp_path, data):
                                            encoding="utf-8")
     mentions, entities = run(tmp_path / "manifest.yaml", tmp_path / "out")
     assert len(mentions) == 2 and set(entities["kind"]) == {"enterprise"} and len(entities) == 2
+
+
+def test_a_model_that_converged_to_nonsense_stops_resolve_with_a_message(tmp_path, data, monkeypatch):
+    """Firms without identifiers (EM fits m on their candidate pairs) and an enterprise model that
+    allows no match share at all: resolve says why it stops, exit status 1, no traceback."""
+    from creditgraph.linkage.model import MatchModel
+    load = MatchModel.load.__func__
+    monkeypatch.setattr(MatchModel, "load", classmethod(
+        lambda cls, name: _with(load(cls, name), max_match_share=0.0)))
+    (tmp_path / "manifest.yaml").write_text(textwrap.dedent(ENTERPRISES_ONLY), encoding="utf-8")
+    trades = ["鑫达", "华盛", "宏远", "金泰", "恒通", "永兴", "天成", "瑞丰", "广源", "东方", "新华", "长城"]
+    rows = [f"r{i}-{k},营口{t}{suffix}有限公司,\n" for i, t in enumerate(trades)
+            for k, suffix in enumerate(["贸易", "贸易", "商贸", "贸易", "贸易"])]
+    (tmp_path / "registry.csv").write_text("id,name,uscc\n" + "".join(rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["resolve", "--manifest", str(tmp_path / "manifest.yaml"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "EM converged to nonsense" in " ".join(result.output.split())
+
+
+def _with(model, **changes):
+    for k, v in changes.items():
+        setattr(model, k, v)
+    return model
