@@ -47,6 +47,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from creditgraph.api.masking import set_clear_ids
+from creditgraph.api.ratelimit import TokenBuckets
 from creditgraph.base.files import private_dir
 from creditgraph.base.privacy import scrub, scrub_any
 
@@ -488,29 +489,6 @@ def client_address(scope: dict, proxies: list) -> tuple[str | None, str | None]:
     return (client, peer) if client else (peer, None)
 
 
-class ByteBudgets:
-    """Per client address: a budget of `burst` bytes of trail, refilled at `rate` a second.
-    Unlike api.ratelimit's per-key buckets it counts bytes and keeps at most `max_clients`
-    addresses (an attacker has many). Used from the event loop only (no lock)."""
-
-    def __init__(self, rate: float, burst: float, max_clients: int = 10_000):
-        self.rate, self.burst, self.max_clients = rate, burst, max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def take(self, client: str, cost: float) -> int:
-        """0 when `cost` was taken from the client's budget, else the seconds until it is there."""
-        now = time.monotonic()
-        tokens, last = self._buckets.pop(client, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        while len(self._buckets) >= self.max_clients:  # forget the longest quiet address
-            del self._buckets[next(iter(self._buckets))]
-        if tokens < cost:
-            self._buckets[client] = (tokens, now)
-            return math.ceil((cost - tokens) / self.rate)
-        self._buckets[client] = (tokens - cost, now)
-        return 0
-
-
 async def _refuse(scope, receive, send, status: int, detail: str, retry_after: int) -> None:
     await JSONResponse({"detail": detail}, status, headers={"Retry-After": str(retry_after)})(scope, receive, send)
 
@@ -524,7 +502,7 @@ class AuditMiddleware:
         if trusted_proxies is None:
             trusted_proxies = os.environ.get("CREDITGRAPH_TRUSTED_PROXIES", "")
         self.proxies = trusted_networks(trusted_proxies)
-        self.unauthenticated = ByteBudgets(UNAUTH_BYTES_PER_S, UNAUTH_BURST_BYTES)
+        self.unauthenticated = TokenBuckets(UNAUTH_BURST_BYTES, UNAUTH_BYTES_PER_S * 60)  # bytes of trail
         trail.resume()
 
     async def __call__(self, scope, receive, send):
@@ -547,7 +525,7 @@ class AuditMiddleware:
         record = self._record(scope, held, started)
         if record["who"] is None:
             cost = len(json.dumps(record, default=str)) + LINK_BYTES
-            wait = self.unauthenticated.take(str(record["client"]), cost)
+            wait = math.ceil(self.unauthenticated.take(str(record["client"]), cost))
             if wait:
                 await _refuse(scope, receive, send, 429, "too many requests without a valid API key from this "
                               f"address: retry in {wait} s, with a key", wait)
