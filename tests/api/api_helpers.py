@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import socket
 from pathlib import Path
 
 from creditgraph.api.keys import create_key
@@ -59,9 +58,3 @@ def memory_app(root: Path):
     settings = Settings(data=root / "data", id_key=TEST_ID_KEY)
     keys = make_keys(settings.data / "api_keys.json")
     return create_app(resolved_dir=resolved, settings=settings), settings, keys
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

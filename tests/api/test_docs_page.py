@@ -2,16 +2,14 @@
 wheel), checked in Debian's chromium with every request off loopback refused."""
 import os
 import re
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
-from api_helpers import free_port, memory_app
+from api_helpers import memory_app
+from live_server import serve_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = Path("/tmp/creditgraph_docs_page.png")
@@ -34,16 +32,8 @@ def test_docs_page_names_only_local_assets(docs_app):
 
 @pytest.fixture(scope="module")
 def live(docs_app):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(docs_app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    with serve_in_thread(docs_app) as base:
+        yield base
 
 
 @pytest.mark.browser

@@ -1,14 +1,12 @@
 """End to end: the steward page in Debian's chromium (Playwright) against a live server."""
 import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api_helpers import free_port, memory_app
+from api_helpers import memory_app
 from creditgraph.linkage.decisions import DecisionLog, Verdict
+from live_server import serve_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser,
@@ -19,16 +17,8 @@ SCREENSHOT = Path("/tmp/creditgraph_review_page.png")
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     app, settings, keys = memory_app(tmp_path_factory.mktemp("e2e"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", keys, settings
-    server.should_exit = True
-    thread.join(5)
+    with serve_in_thread(app) as base:
+        yield base, keys, settings
 
 
 def test_steward_decides_a_pair(live):

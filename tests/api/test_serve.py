@@ -7,7 +7,8 @@ import time
 import httpx
 import psutil
 
-from api_helpers import FIXTURE, free_port, hdr, make_keys
+from api_helpers import FIXTURE, hdr, make_keys
+from live_server import free_port
 
 
 def wait_up(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:

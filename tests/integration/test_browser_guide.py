@@ -13,14 +13,10 @@ from __future__ import annotations
 import html
 import os
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 import yaml
 from fastapi.testclient import TestClient
 
@@ -29,6 +25,7 @@ from creditgraph.api.browser_guide import QUERIES
 from creditgraph.base.settings import Settings
 from creditgraph.graph import server
 from graph_helpers import FIXTURE, neo4j_auth
+from live_server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -111,22 +108,8 @@ def test_every_guide_query_runs_with_the_guide_values(neo4j_store, neo4j_uri):
 
 @pytest.fixture()
 def live_api(guide_app):
-    port = free_port()
-    api = uvicorn.Server(uvicorn.Config(guide_app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=api.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not api.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    api.should_exit = True
-    thread.join(5)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    with serve_in_thread(guide_app) as base:
+        yield base
 
 
 @pytest.mark.neo4j

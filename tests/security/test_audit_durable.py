@@ -13,7 +13,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api_helpers import FIXTURE, TEST_ID_KEY, free_port, make_keys, resolved_copy
+from api_helpers import FIXTURE, TEST_ID_KEY, make_keys, resolved_copy
+from live_server import free_port
 from creditgraph.api.app import create_app
 from creditgraph.base.settings import Settings
 

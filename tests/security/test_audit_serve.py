@@ -12,7 +12,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from api_helpers import FIXTURE, free_port, make_keys
+from api_helpers import FIXTURE, make_keys
+from live_server import free_port
 from creditgraph.cli import app as cli
 
 

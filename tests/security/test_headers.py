@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import re
 import sys
-import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))  # the API tests' helpers
-from api_helpers import free_port, hdr, memory_app  # noqa: E402
+from api_helpers import hdr, memory_app  # noqa: E402
+from live_server import serve_in_thread  # noqa: E402
 
 from creditgraph.api.headers import inline_hashes  # noqa: E402
 
@@ -97,16 +95,8 @@ def test_inline_hashes_are_what_chromium_hashes():
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     app, settings, keys = memory_app(tmp_path_factory.mktemp("csp"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", keys
-    server.should_exit = True
-    thread.join(5)
+    with serve_in_thread(app) as base:
+        yield base, keys
 
 
 @pytest.fixture()

@@ -124,7 +124,7 @@ def test_review_page_shows_the_comparison(city_resolved, tmp_path):
     import uvicorn
     from playwright.sync_api import expect, sync_playwright
 
-    from api_helpers import free_port
+    from live_server import free_port
     from .conftest import api_client, open_loaded_store
     store = open_loaded_store("memory", city_resolved)
     client, keys, _ = api_client(store, city_resolved, tmp_path / "data")

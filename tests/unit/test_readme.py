@@ -1,14 +1,14 @@
 """Every README block that asks the API something runs as written after the demo, and answers."""
 import os
-import signal
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import socket
-
 import pytest
+
+from live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -32,7 +32,7 @@ def test_the_readme_has_api_examples():
 @pytest.mark.parametrize("block", API_BLOCKS, ids=lambda b: re.findall(r"8000(/[^\"?]*)", b)[-1])
 def test_api_example_runs_as_written_after_the_demo(after_demo, block):
     work, env = after_demo
-    port = str(_free_port())
+    port = str(free_port())
     script = "set -euo pipefail\n" + block.replace("8000", port)  # only the port differs
     out, err = work / "stdout.txt", work / "stderr.txt"
     # Output to files and a session of its own: the block's server must not outlive a failure.
@@ -48,12 +48,6 @@ def test_api_example_runs_as_written_after_the_demo(after_demo, block):
     answers = [line for line in stdout.splitlines() if line.startswith(("{", "["))]
     assert answers and all('"detail"' not in a for a in answers), stdout[-2000:]
     assert "营口锦博投资管理有限责任公司" in stdout, stdout[-2000:]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
