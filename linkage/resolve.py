@@ -243,7 +243,8 @@ def _enterprise_columns(out: pd.DataFrame, df: pd.DataFrame, f: pd.DataFrame) ->
     orgs = df.assign(org=[min((h[4:] for h in hs if h.startswith("org:")), default="") for hs in f["hard"]])
     org = (orgs.loc[orgs["org"] != "", ["entity_id", "org"]].sort_values(["entity_id", "org"])  # per entity its
            .drop_duplicates("entity_id").set_index("entity_id")["org"])                       # least (a fast min)
-    out["identifier"] = uscc.reindex(out.index).fillna(org.reindex(out.index)).fillna("")
+    identifier = uscc.reindex(out.index).combine_first(org.reindex(out.index))  # USCC, else org code
+    out["identifier"] = [v if isinstance(v, str) else "" for v in identifier]  # fillna("") warns on objects
     out["identifier_type"] = np.where(out.index.isin(uscc.index), "uscc",
                                       np.where(out.index.isin(org.index), "org_code", ""))
     out["id_hash"] = ""
