@@ -1,9 +1,9 @@
-"""The Store interface and the factory that picks a store.
+"""The Store interface (the factory that picks a store is graph/factory.py).
 
 Two stores answer the same named queries (``cypher/*.cypher``) with the same row shapes:
 
-* :class:`graph.neo4j_store.Neo4jStore` runs the Cypher on a Neo4j server;
-* :class:`graph.memory_store.MemoryStore` answers with Python functions over a networkx
+* :class:`creditgraph.graph.neo4j_store.Neo4jStore` runs the Cypher on a Neo4j server;
+* :class:`creditgraph.graph.memory_store.MemoryStore` answers with Python functions over a networkx
   MultiDiGraph, persisted as a pickle (default ``$CREDITGRAPH_DATA/graph.pickle``) so that
   ``creditgraph load`` and a later ``creditgraph serve`` share it.
 
