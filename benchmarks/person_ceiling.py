@@ -2,7 +2,8 @@
 
 A person mention counts as linkable when it carries an identity number (in any form), or when
 another mention of the same true person is tied to the same true firm (the context a careful
-linker can use). Unlinkable mentions are left alone; pairwise recall of that oracle is the ceiling.
+linker can use). Unlinkable mentions are left alone; pairwise and B-cubed recall of that oracle are
+the ceilings.
 
     python benchmarks/person_ceiling.py CITY_DIR      # a `creditgraph synth` output
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from creditgraph.linkage.evaluate import pairwise
+from creditgraph.linkage.evaluate import bcubed, pairwise
 from creditgraph.loaders.manifest import load_manifest
 from creditgraph.loaders.reader import read_manifest
 
@@ -34,10 +35,12 @@ def ceiling(city: Path) -> dict:
             by_person_firm[(true_of[mid], firm)].append(mid)
     linkable = set(persons.loc[persons["identifiers"].fillna("") != "", "mention_id"])
     linkable |= {mid for mids in by_person_firm.values() if len(mids) > 1 for mid in mids}
-    oracle = [true_of[mid] if mid in linkable else "alone:" + mid for mid in persons["mention_id"]]
-    result = pairwise(pd.Series(oracle), persons["mention_id"].map(true_of))
+    oracle = pd.Series([true_of[mid] if mid in linkable else "alone:" + mid for mid in persons["mention_id"]])
+    truth_ids = persons["mention_id"].map(true_of)
+    result = pairwise(oracle, truth_ids)
     return {"person_mentions": len(persons), "unlinkable": len(persons) - len(linkable & set(persons["mention_id"])),
-            "recall_ceiling": result["recall"]}
+            "recall_ceiling": result["recall"],
+            "bcubed_recall_ceiling": bcubed(oracle, truth_ids)["bcubed_recall"]}
 
 
 if __name__ == "__main__":

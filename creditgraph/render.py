@@ -135,16 +135,19 @@ def evaluation_inputs(truth: Path, resolved: Path):
 
 
 def print_quality(out: Console, result: dict) -> None:
-    t = table("pairwise quality against the truth", "kind", "precision", "recall", "F1",
-              "pairs put together", "of them right", "pairs in the truth")
+    t = table("quality against the truth, pairwise and B-cubed (B³)", "kind", "precision", "recall", "F1",
+              "B³ precision", "B³ recall", "B³ F1", "pairs put together", "of them right", "pairs in the truth")
     for kind in ("enterprise", "person"):
         if kind in result:
             q = result[kind]
-            row(t, kind, f"{q['precision']:.4f}", f"{q['recall']:.4f}", f"{q['f1']:.4f}",
+            row(t, kind, *(f"{q[m]:.4f}" for m in ("precision", "recall", "f1", "bcubed_precision",
+                                                     "bcubed_recall", "bcubed_f1")),
                 n(q["predicted_pairs"]), n(q["correct_pairs"]), n(q["true_pairs"]))
     out.print(t)
     out.print(Text("Precision: the share of mention pairs put in one entity that are truly one; recall: the share "
-                   "of truly same pairs that were put together."))
+                   "of truly same pairs that were put together. Pairs weigh a large entity by its size squared; "
+                   "B³ weighs every mention once: per mention, the share of its entity that is truly it "
+                   "(precision) and the share of its true entity that is with it (recall), averaged."))
     for kind in ("enterprise", "person"):
         q = result.get(kind, {})
         for fm in q.get("false_merges", []):

@@ -1,7 +1,8 @@
-"""Pairwise precision, recall and F1 of a resolution against the generator's truth.
+"""Pairwise and B-cubed precision, recall and F1 of a resolution against the generator's truth.
 
 Counted from the contingency table of (predicted entity, true entity) so that it costs
 O(mentions), not O(pairs): pairs within a predicted cluster = sum C(n, 2) over its cells.
+Pairwise weighs a cluster of n mentions by n^2; B-cubed weighs every mention once, so both are shown.
 """
 from __future__ import annotations
 
@@ -26,9 +27,25 @@ def pairwise(predicted: pd.Series, truth: pd.Series) -> dict:
     true = _pairs(frame.groupby("t").size())
     precision = tp / pred if pred else 1.0
     recall = tp / true if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5),
+    return {"precision": round(precision, 5), "recall": round(recall, 5), "f1": round(_f1(precision, recall), 5),
             "true_pairs": true, "predicted_pairs": pred, "correct_pairs": tp}
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def bcubed(predicted: pd.Series, truth: pd.Series) -> dict:
+    """Per mention: |its predicted cluster & its true cluster| over |predicted| (precision) and over
+    |true| (recall), averaged over mentions."""
+    frame = pd.DataFrame({"p": predicted.to_numpy(), "t": truth.to_numpy()})
+    if frame.empty:
+        return {"bcubed_precision": 1.0, "bcubed_recall": 1.0, "bcubed_f1": 1.0}
+    both = frame.groupby(["p", "t"], dropna=False)["p"].transform("size")
+    precision = float((both / frame.groupby("p", dropna=False)["p"].transform("size")).mean())
+    recall = float((both / frame.groupby("t", dropna=False)["t"].transform("size")).mean())
+    return {"bcubed_precision": round(precision, 5), "bcubed_recall": round(recall, 5),
+            "bcubed_f1": round(_f1(precision, recall), 5)}
 
 
 def evaluate(mentions: pd.DataFrame, truth: pd.DataFrame, kinds: pd.Series | None = None,
@@ -39,6 +56,7 @@ def evaluate(mentions: pd.DataFrame, truth: pd.DataFrame, kinds: pd.Series | Non
     out = {"mentions_scored": len(joined), "mentions_without_truth": len(mentions) - len(joined)}
     for kind, group in joined.groupby("kind"):
         out[kind] = pairwise(group["entity_id"], group["entity_id_true"])
+        out[kind].update(bcubed(group["entity_id"], group["entity_id_true"]))
         out[kind]["false_merges"] = false_merges(group, examples)
         out[kind]["missed_merges"] = missed_merges(group, examples)
     return out
