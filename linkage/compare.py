@@ -12,6 +12,7 @@ import numpy as np
 from rapidfuzz.distance import Hamming, JaroWinkler
 
 from creditgraph.linkage.model import MISSING
+from creditgraph.linkage.names import person_pinyin
 
 
 def _share(a: tuple, b: tuple) -> bool:
@@ -88,6 +89,12 @@ def person_name(a: tuple, b: tuple, options: dict) -> int:
     return 2 if best >= options.get("similar", 0.85) else 3
 
 
+def person_name_text(a: tuple, b: tuple, options: dict) -> int:
+    """Values are clean person names (an enterprise row's legal representative): exact /
+    homophone or variant character (黄燕, 黄艳) / similar / different, as person_name."""
+    return person_name(tuple((x, person_pinyin(x)) for x in a), tuple((y, person_pinyin(y)) for y in b), options)
+
+
 def person_id(a: tuple, b: tuple, options: dict) -> int:
     """exact / one substitution (a mistyped number) / a masked number compatible / different.
 
@@ -156,7 +163,8 @@ DESCRIBERS = {"person_id": describe_ids, "date_levels": describe_dates}
 
 COMPARATORS = {
     "exact": exact, "jaro_levels": jaro_levels, "near": near, "date_levels": date_levels,
-    "enterprise_name": enterprise_name, "person_name": person_name, "person_id": person_id,
+    "enterprise_name": enterprise_name, "person_name": person_name, "person_name_text": person_name_text,
+    "person_id": person_id,
     "context": context,
 }
 

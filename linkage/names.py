@@ -236,7 +236,12 @@ def normalize_person_name(raw: str | None) -> PersonName:
     raw = raw or ""
     s = _DOTS.sub("·", unicodedata.normalize("NFKC", raw)).strip("·")
     clean = to_simplified(_SPACES.sub("", s)).upper()
-    return PersonName(raw, clean, pinyin_key(clean.replace("·", "")))
+    return PersonName(raw, clean, person_pinyin(clean))
+
+
+def person_pinyin(clean: str) -> str:
+    """A clean person name's sound: toneless pinyin, the middle dots of transliterations dropped."""
+    return pinyin_key(clean.replace("·", ""))
 
 
 # --- pinyin --------------------------------------------------------------------------------
