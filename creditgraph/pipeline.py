@@ -16,7 +16,8 @@ from creditgraph.loaders.manifest import load_manifest
 from creditgraph.loaders.reader import mask_rejects, read_manifest
 
 OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relations": "relations.csv",
-                "lists": "list_records.csv", "review": "review_queue.csv"}
+                "lists": "list_records.csv", "review": "review_queue.csv", "share_issues": "share_issues.csv"}
+SHARE_ISSUES_LISTED = 20  # in run_report.json; share_issues.csv holds them all
 
 
 def run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step=lambda name: None) -> dict:
@@ -67,6 +68,11 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(f, index=False)
 
 
+def _share_issues(issues: pd.DataFrame) -> dict:
+    listed = issues.head(SHARE_ISSUES_LISTED)[["entity_id", "name", "shares_percent"]]
+    return {"count": len(issues), "firms": listed.to_dict("records")}
+
+
 def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_s: float) -> dict:
     sources = [vars(r) for r in load.reports]
     read = sum(r["rows_read"] for r in sources)
@@ -83,6 +89,7 @@ def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_
         "relations": len(resolution.relations),
         "list_records": len(resolution.lists),
         "review_queue": resolution.review["reason"].value_counts().to_dict() if len(resolution.review) else {},
+        "shares_over_100": _share_issues(resolution.share_issues),
         "decisions_applied": len(decisions),
         "timings_s": {"load": round(load_s, 2), **resolution.report["timings_s"], "total": round(total_s, 2)},
         "mentions_per_s": round(len(resolution.mentions) / total_s) if total_s else None,

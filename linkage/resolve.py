@@ -41,6 +41,7 @@ class Resolution:
     lists: pd.DataFrame
     review: pd.DataFrame
     vault: pd.DataFrame
+    share_issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # shares past 100%: shares_over_100
     report: dict = field(default_factory=dict)
 
 
@@ -76,6 +77,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
                                                       _review(per, decisions, relations)])),
         vault=_vault(per),
     )
+    out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
     out.report = {"timings_s": timed.seconds,
                   "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
                   "person": {**per.link.stats, "model": per.link.model.describe()}}
@@ -313,6 +315,28 @@ def _relations(relations: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
     rows = [(*k, v[0], v[1], "|".join(sorted(v[2])), "|".join(sorted(v[3]))) for k, v in sorted(agg.items())]
     out = pd.DataFrame(rows, columns=["from_id", "to_id", "type", "role", "ratio", "amount", "source", "record_id"])
     return out[["from_id", "to_id", "type", "ratio", "role", "amount", "source", "record_id"]]
+
+
+SHARES_TOLERANCE = 1.005  # recorded shares may sum a rounding past 100%, not more
+SHARE_ISSUE_COLUMNS = ["entity_id", "name", "shares_percent", "shareholders", "shareholder_ids", "sources"]
+
+
+def shares_over_100(relations: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
+    """Firms whose shareholders' recorded ratios (entity-level, one per shareholder) sum past
+    100%: a stale or wrong filing, or two shareholders who are one. Flagged, not corrected."""
+    held = relations[relations["type"] == "SHAREHOLDER_OF"]
+    held = held.assign(ratio=pd.to_numeric(held["ratio"], errors="coerce")).dropna(subset=["ratio"])
+    totals = held.groupby("to_id")["ratio"].sum()
+    held = held[held["to_id"].isin(totals.index[totals > SHARES_TOLERANCE])]
+    if held.empty:
+        return pd.DataFrame(columns=SHARE_ISSUE_COLUMNS)
+    over = held.groupby("to_id").agg(total=("ratio", "sum"), shareholders=("from_id", "size"),
+                                     shareholder_ids=("from_id", lambda s: "|".join(sorted(s))),
+                                     sources=("source", lambda s: "|".join(sorted(set("|".join(s).split("|"))))))
+    over = over.reset_index().rename(columns={"to_id": "entity_id"})
+    over["shares_percent"] = (over["total"] * 100).round(2)
+    over["name"] = over["entity_id"].map(entities.set_index("entity_id")["name"])
+    return over.sort_values(["shares_percent", "entity_id"], ascending=[False, True])[SHARE_ISSUE_COLUMNS]
 
 
 def _present(value) -> bool:
