@@ -6,6 +6,8 @@ Greedy merging in descending score order (a union-find), with three guards:
 - no chaining through one weak link: two clusters that each hold several records merge only when
   the edge is strong or more than half of the scored pairs between them are matches;
 - ambiguity: a record matching two clusters that cannot be together goes to review instead.
+An exact normalised name outranks a fuzzy one (`rank`): a name-only mention that spells one firm's
+name exactly goes to that firm, whatever a fuzzy match to a similar firm scores near 1.
 """
 from __future__ import annotations
 
@@ -48,13 +50,15 @@ def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, thres
             hard_ids: list[frozenset], cannot: set[tuple[int, int]] = frozenset(),
             must: list[tuple[int, int]] = (), strong: float = 0.999,
             log_odds: np.ndarray | None = None, margin: float = 2.0,
-            one_per_group: np.ndarray | None = None) -> ClusterResult:
+            one_per_group: np.ndarray | None = None, rank: np.ndarray | None = None) -> ClusterResult:
     """Cluster n records given scored pairs (left, right, prob) and constraints.
 
     hard_ids[i] is the set of identifiers record i carries that two different entities can never
     share (valid USCC/organisation code, identity number). cannot holds record pairs (i<j).
     one_per_group (linking deduplicated lists) allows a cluster one record from each group.
+    rank (per pair, 0 best: the name's comparison level) orders matches before their score does.
     """
+    rank = np.zeros(len(prob), np.int64) if rank is None else np.asarray(rank)
     uf = UnionFind(n)
     ids = {i: set(h) for i, h in enumerate(hard_ids) if h}
     groups = {i: {int(one_per_group[i])} for i in range(n)} if one_per_group is not None else None
@@ -68,15 +72,15 @@ def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, thres
     accepted = np.zeros(len(prob), bool)
     blocked = np.zeros(len(prob), bool)
     log_odds = np.log2(prob / np.maximum(1 - prob, 1e-300)) if log_odds is None else log_odds
-    ambiguous, outweighed = _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin)
+    ambiguous, outweighed = _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin, rank)
     match_pairs = _match_counter(left, right, prob, threshold)
     # A record ambiguous between two identified entities waits for a steward: it merges with
     # nothing else either (two such leftovers would otherwise find each other on the name).
     undecided = set(left[ambiguous].tolist()) | set(right[ambiguous].tolist())
     undecided = {r for r in undecided if not hard_ids[r]}
-    for k in np.argsort(-prob, kind="stable"):
+    for k in np.lexsort((-prob, rank)):  # exact names first, then by score
         if prob[k] < threshold:
-            break
+            continue
         if ambiguous[k] or outweighed[k] or left[k] in undecided or right[k] in undecided:
             continue
         a, b = uf.find(left[k]), uf.find(right[k])
@@ -139,10 +143,10 @@ def _well_supported(ma: set, mb: set, partners) -> bool:
     return scored > 0 and matched * 2 > scored
 
 
-def _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin) -> tuple[np.ndarray, np.ndarray]:
+def _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin, rank) -> tuple[np.ndarray, np.ndarray]:
     """A record without a hard id that matches records with different hard ids: the best match
-    stands when it beats every incompatible one by `margin` bits of evidence (the others are
-    outweighed); otherwise all of them go to review as ambiguous."""
+    (best rank, then most evidence) stands when it beats every incompatible one on rank or by
+    `margin` bits of evidence (the others are outweighed); otherwise all go to review as ambiguous."""
     ambiguous = np.zeros(len(prob), bool)
     outweighed = np.zeros(len(prob), bool)
     strong_to = defaultdict(list)
@@ -155,13 +159,13 @@ def _ambiguous(left, right, prob, threshold, hard_ids, log_odds, margin) -> tupl
     for rec, edges in strong_to.items():
         if len(edges) < 2:
             continue
-        edges = sorted(edges, key=lambda k: -log_odds[k])
+        edges = sorted(edges, key=lambda k: (rank[k], -log_odds[k]))
         other = lambda k: hard_ids[int(right[k]) if int(left[k]) == rec else int(left[k])]
         best = other(edges[0])
         rivals = [k for k in edges[1:] if _conflict(set(best), set(other(k)))]
         if not rivals:
             continue
-        if log_odds[edges[0]] - log_odds[rivals[0]] >= margin:
+        if all(rank[k] > rank[edges[0]] or log_odds[edges[0]] - log_odds[k] >= margin for k in rivals):
             outweighed[rivals] = True
         else:
             ambiguous[[edges[0], *rivals]] = True

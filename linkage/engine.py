@@ -13,7 +13,7 @@ import pandas as pd
 from creditgraph.linkage.blocking import candidate_pairs
 from creditgraph.linkage.cluster import cluster
 from creditgraph.linkage.compare import compare_pairs
-from creditgraph.linkage.model import MatchModel, probability_of
+from creditgraph.linkage.model import MISSING, MatchModel, probability_of
 
 
 @dataclass
@@ -76,7 +76,7 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
     em.setdefault("match_share", round(float(prob.mean()), 4) if len(prob) else 0.0)  # as scored
     result = cluster(len(records), left, right, prob, model.match_threshold,
                      records.hard_ids, set(cannot) | {(a, b) for a, b, _ in records.conflicts}, list(must),
-                     log_odds=odds,
+                     log_odds=odds, rank=_name_rank(model, levels),
                      one_per_group=records.groups if one_to_one else None)
     status = np.where(result.accepted, "match", np.where(prob >= model.review_threshold, "uncertain", "no_match"))
     status = np.where(result.ambiguous, "ambiguous", np.where(result.blocked, "conflict", status))
@@ -88,6 +88,15 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
              "largest_skipped": sorted(cands.skipped_blocks.items(), key=lambda kv: -kv[1])[:5],
              "status": pairs["status"].value_counts().to_dict()}
     return LinkResult(result.labels, pairs, levels, model, stats)
+
+
+def _name_rank(model: MatchModel, levels: np.ndarray) -> np.ndarray | None:
+    """Per pair, the level of the model's `name` field (0 exact; missing ranks last): the
+    clustering places a record by the exact name before any fuzzy one."""
+    j = next((j for j, f in enumerate(model.fields) if f.name == "name"), None)
+    if j is None:
+        return None
+    return np.where(levels[:, j] == MISSING, len(model.fields[j].levels), levels[:, j])
 
 
 def _fit_em(model: MatchModel, levels: np.ndarray, total_pairs: float) -> dict:
