@@ -23,7 +23,7 @@
 // --- Find an entity by name
 // Full-text, CJK bigrams, tolerant of dropped divisions, brackets, forms and homophone typos.
 // Plain text only: no Lucene operators.
-CALL db.index.fulltext.queryNodes('entity_names', $q) YIELD node, score
+CALL db.index.fulltext.queryNodes('entity_names', $q, {limit: 20}) YIELD node, score
 RETURN node.entity_id AS entity_id, node.kind AS kind, node.name AS name, node.aliases AS aliases,
        score
 ORDER BY score DESC LIMIT 20;
