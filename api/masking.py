@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from creditgraph.base.privacy import mask, scrub_any  # noqa: F401  scrub_any: the audit trail's
+from creditgraph.base.privacy import mask
 
 _clear_ids: ContextVar[bool] = ContextVar("creditgraph_clear_ids", default=False)
 

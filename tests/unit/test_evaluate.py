@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 from creditgraph import render
-from creditgraph.linkage.evaluate import KEY, bcubed, evaluate, pairwise
+from creditgraph.linkage.evaluate import bcubed, evaluate, pairwise
 from creditgraph.synth.generate import generate
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"

@@ -5,11 +5,9 @@ own name in the person model; both have a homophone level, and a person is still
 a name alone."""
 from __future__ import annotations
 
-import json
 import textwrap
 
 import pandas as pd
-import pytest
 
 from creditgraph.base.settings import Settings
 from creditgraph.linkage.compare import COMPARATORS
