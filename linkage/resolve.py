@@ -77,6 +77,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
                                                       _review(per, decisions, relations)])),
         vault=_vault(per),
     )
+    out.review = with_worth(out.review, out.mentions, out.relations, out.lists)
     out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
     out.report = {"timings_s": timed.seconds,
                   "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
@@ -396,6 +397,18 @@ def _review(res: KindResult, decisions: dict, relations: pd.DataFrame) -> pd.Dat
                      "evidence": json.dumps(evidence, ensure_ascii=False)})
     return pd.DataFrame(rows, columns=["pair_id", "kind", "left_mention", "right_mention", "left_entity",
                                        "right_entity", "score", "reason", "evidence"])
+
+
+def with_worth(review: pd.DataFrame, mentions: pd.DataFrame, relations: pd.DataFrame,
+               lists: pd.DataFrame) -> pd.DataFrame:
+    """`worth`: what a decision on the pair settles, the mentions, relations and list records of
+    its two entities together; the queue is read most worth first (linkage.review.review_order),
+    so the first decisions settle the most."""
+    held = pd.concat([mentions["entity_id"], relations["from_id"], relations["to_id"],
+                      lists["entity_id"]]).value_counts()
+    worth = (held.reindex(review["left_entity"]).fillna(0).to_numpy()
+             + held.reindex(review["right_entity"]).fillna(0).to_numpy())
+    return review.assign(worth=worth.astype(int))
 
 
 def _row_related(m: pd.DataFrame, relations: pd.DataFrame) -> set[tuple[int, int]]:

@@ -28,12 +28,15 @@ def is_pending(decision: Decision | None) -> bool:
 
 
 def review_order(q: pd.DataFrame, latest: dict[tuple[str, str], Decision]) -> pd.DataFrame:
-    """Pairs not looked at first, then pairs marked unsure, then decided ones; each by score."""
+    """Pairs not looked at first, then pairs marked unsure, then decided ones; each by what a
+    decision settles (`worth`, written by resolve; an older output has none), then by score."""
     def rank(a: str, b: str) -> int:
         d = latest.get(pair_key(a, b))
         return 0 if d is None else 1 if d.verdict == Verdict.UNSURE else 2
-    ranked = q.assign(_rank=[rank(a, b) for a, b in zip(q["left_mention"], q["right_mention"])])
-    return ranked.sort_values(["_rank", "score", "pair_id"], ascending=[True, False, True]).drop(columns="_rank")
+    ranked = q.assign(_rank=[rank(a, b) for a, b in zip(q["left_mention"], q["right_mention"])],
+                      _worth=pd.to_numeric(q["worth"], errors="coerce").fillna(0) if "worth" in q else 0)
+    return (ranked.sort_values(["_rank", "_worth", "score", "pair_id"], ascending=[True, False, False, True])
+            .drop(columns=["_rank", "_worth"]))
 
 
 def pending(resolved_dir: Path, settings: Settings) -> pd.DataFrame:

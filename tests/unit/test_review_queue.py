@@ -48,3 +48,27 @@ def test_is_pending():
     assert review.is_pending(None)
     assert review.is_pending(Decision("a", "b", Verdict.UNSURE, "x"))
     assert not review.is_pending(d)
+
+
+def test_the_queue_reads_most_worth_first_then_by_score(resolved, settings):
+    """A decision on a pair of big entities settles more: it comes first, whatever the score."""
+    q = review.queue(resolved)
+    assert len(q) == 2 and "worth" not in q       # an older output: by score alone
+    first_by_score = review.pending(resolved, settings)["pair_id"].iloc[0]
+    other = (set(q["pair_id"]) - {first_by_score}).pop()
+    q["worth"] = [50 if p == other else 3 for p in q["pair_id"]]
+    q.to_csv(resolved / "review_queue.csv", index=False)
+    assert list(review.pending(resolved, settings)["pair_id"]) == [other, first_by_score]
+    decide(settings, resolved, other, "unsure")   # unsure still goes behind the pairs not looked at
+    assert list(review.pending(resolved, settings)["pair_id"]) == [first_by_score, other]
+
+
+def test_resolve_writes_each_pairs_worth():
+    import pandas as pd
+    from creditgraph.linkage.resolve import with_worth
+    review_ = pd.DataFrame({"pair_id": ["p1", "p2"], "left_entity": ["E-A", "E-B"], "right_entity": ["E-B", "P-X"]})
+    mentions = pd.DataFrame({"entity_id": ["E-A", "E-A", "E-B", "P-X"]})
+    relations = pd.DataFrame({"from_id": ["P-X"], "to_id": ["E-A"]})
+    lists = pd.DataFrame({"entity_id": ["E-B", "E-B"]})
+    # E-A: 2 mentions + 1 relation; E-B: 1 mention + 2 list records; P-X: 1 mention + 1 relation
+    assert list(with_worth(review_, mentions, relations, lists)["worth"]) == [3 + 3, 3 + 2]
