@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
+
+import pytest
 
 from creditgraph.api.keys import create_key
 from creditgraph.base.privacy import id_hash
@@ -58,3 +61,17 @@ def memory_app(root: Path):
     settings = Settings(data=root / "data", id_key=TEST_ID_KEY)
     keys = make_keys(settings.data / "api_keys.json")
     return create_app(resolved_dir=resolved, settings=settings), settings, keys
+
+
+def open_loaded_store(kind: str, resolved: Path):
+    """A store of `kind` ("neo4j": $NEO4J_URI, else "memory" beside `resolved`), loaded from it."""
+    from creditgraph.graph.factory import open_store
+    if kind == "neo4j":
+        uri = os.environ.get("NEO4J_URI")
+        if not uri:
+            pytest.skip("NEO4J_URI not set (scripts/test starts the local server)")
+        store = open_store(uri)
+    else:
+        store = open_store(f"memory://{resolved.parent / 'graph.pickle'}")
+    store.load(resolved)
+    return store

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from creditgraph.api.app import create_app
 from creditgraph.base.settings import Settings
-from api_helpers import TEST_ID_KEY, make_keys, resolved_copy
+from api_helpers import TEST_ID_KEY, make_keys, open_loaded_store, resolved_copy
 
 STORES = ["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 
@@ -20,15 +20,7 @@ def resolved(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=STORES)
 def store(request, resolved):
-    from creditgraph.graph.factory import open_store
-    if request.param == "neo4j":
-        uri = os.environ.get("NEO4J_URI")
-        if not uri:
-            pytest.skip("NEO4J_URI not set (scripts/test starts the local server)")
-        s = open_store(uri)
-    else:
-        s = open_store(f"memory://{resolved.parent / 'graph.pickle'}")
-    s.load(resolved)
+    s = open_loaded_store(request.param, resolved)
     yield s
     s.close()
 

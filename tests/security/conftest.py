@@ -35,19 +35,6 @@ def city_resolved(tmp_path_factory):
     return root / "resolved"
 
 
-def open_loaded_store(kind: str, resolved: Path):
-    from creditgraph.graph.factory import open_store
-    if kind == "neo4j":
-        uri = os.environ.get("NEO4J_URI")
-        if not uri:
-            pytest.skip("NEO4J_URI not set (scripts/test starts the local server)")
-        store = open_store(uri)
-    else:
-        store = open_store(f"memory://{resolved.parent / 'graph.pickle'}")
-    store.load(resolved)
-    return store
-
-
 def api_client(store, resolved: Path, data: Path, **settings):
     """(TestClient context manager, keys by role) for the API over `store`."""
     from fastapi.testclient import TestClient

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from api_helpers import hdr, vault_numbers
+from api_helpers import hdr, open_loaded_store, vault_numbers
 from creditgraph.linkage.identifiers import ric_check_char
 
-from .conftest import api_client, open_loaded_store
+from .conftest import api_client
 
 BURST = 3
 TARGET = "P-0001"

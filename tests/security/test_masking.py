@@ -125,7 +125,9 @@ def test_review_page_shows_the_comparison(city_resolved, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     from live_server import free_port
-    from .conftest import api_client, open_loaded_store
+    from api_helpers import open_loaded_store
+
+    from .conftest import api_client
     store = open_loaded_store("memory", city_resolved)
     client, keys, _ = api_client(store, city_resolved, tmp_path / "data")
     port = free_port()

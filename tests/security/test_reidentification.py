@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from api_helpers import hdr
+from api_helpers import hdr, open_loaded_store
 
 from .candidates import Seen
-from .conftest import api_client, open_loaded_store
+from .conftest import api_client
 
 ROLES = ("service", "steward")
 MIN_CANDIDATES = 100_000
