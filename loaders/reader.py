@@ -14,6 +14,7 @@ import re
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +43,8 @@ class RowError(ValueError):
 class SourceReport:
     source: str
     file: str
+    department: str = ""
+    exported: str = ""  # the export file's modification time (UTC): its freshness in a credit report
     encoding: str = ""
     rows_read: int = 0
     accepted: int = 0
@@ -182,10 +185,15 @@ def decode_lines(data: bytes, encoding: str):
 
 # -- one source -------------------------------------------------------------------------------
 
+def _modified(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+
+
 def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceReport:
-    report = SourceReport(source=source.name, file=str(path))
+    report = SourceReport(source=source.name, file=str(path), department=source.department)
     try:
         data = path.read_bytes()
+        report.exported = _modified(path)
     except OSError as e:
         report.error = f"source {source.name!r}: cannot read {path}: {e.strerror}"
         return report  # a failed source (the run report's failed_sources), not a reject row
