@@ -5,7 +5,8 @@
 //    USCC or org code, else null), identifier_type, org_code, id_masked (person, masked number),
 //    id_hash (person), birth_date (person), departments [sorted], records [source:record_id],
 //    addresses [sorted keys], phones [sorted], n_sources, attrs (JSON text or null),
-//    list_records [{record_uid, list, grade, authority, case_no, date, source}] by record_uid}
+//    list_records [{record_uid, list, grade, authority, case_no, date, source, effective_from,
+//    effective_to, removed_on, removal_reason}] by record_uid}
 // Persons never carry the identity number in clear.
 
 // name: entity_by_id
@@ -19,7 +20,8 @@ RETURN n.entity_id AS entity_id, n.kind AS kind, n.name AS name,
        coalesce(n.addresses, []) AS addresses, coalesce(n.phones, []) AS phones,
        n.n_sources AS n_sources, n.attrs AS attrs,
        COLLECT { MATCH (n)-[:HAS_RECORD]->(r:ListRecord)
-                 RETURN r {.record_uid, .list, .grade, .authority, .case_no, .date, .source}
+                 RETURN r {.record_uid, .list, .grade, .authority, .case_no, .date, .source,
+                           .effective_from, .effective_to, .removed_on, .removal_reason}
                  ORDER BY r.record_uid } AS list_records
 
 // name: entity_by_identifier
@@ -42,7 +44,8 @@ RETURN n.entity_id AS entity_id, n.kind AS kind, n.name AS name,
        coalesce(n.addresses, []) AS addresses, coalesce(n.phones, []) AS phones,
        n.n_sources AS n_sources, n.attrs AS attrs,
        COLLECT { MATCH (n)-[:HAS_RECORD]->(r:ListRecord)
-                 RETURN r {.record_uid, .list, .grade, .authority, .case_no, .date, .source}
+                 RETURN r {.record_uid, .list, .grade, .authority, .case_no, .date, .source,
+                           .effective_from, .effective_to, .removed_on, .removal_reason}
                  ORDER BY r.record_uid } AS list_records
 ORDER BY entity_id
 
@@ -63,3 +66,23 @@ CALL db.index.fulltext.queryNodes('entity_names', $q, {limit: $limit}) YIELD nod
 RETURN node.entity_id AS entity_id, node.kind AS kind, node.name AS name, score
 ORDER BY score DESC, entity_id
 LIMIT $limit
+
+// name: entity_records
+// defaults: {"include_history": true}
+// The list records of entity $entity_id with their period and status at $as_of (ISO date;
+// the stores pass today when none): 'not_yet', 'removed', 'ended' or 'in_force' (the rule:
+// cypher/discipline.cypher). Only those in force unless $include_history (default true).
+// Rows: {record_uid, list, grade, authority, case_no, date, source, record_id, department,
+// effective_from, effective_to, removed_on, removal_reason, status}, by record_uid.
+MATCH (:Entity {entity_id: $entity_id})-[:HAS_RECORD]->(lr:ListRecord)
+WITH lr, CASE WHEN lr.effective_from > $as_of THEN 'not_yet'
+              WHEN lr.removed_on <= $as_of THEN 'removed'
+              WHEN lr.effective_to < $as_of THEN 'ended'
+              ELSE 'in_force' END AS status
+WHERE $include_history OR status = 'in_force'
+RETURN lr.record_uid AS record_uid, lr.list AS list, lr.grade AS grade,
+       lr.authority AS authority, lr.case_no AS case_no, lr.date AS date, lr.source AS source,
+       lr.record_id AS record_id, lr.department AS department,
+       lr.effective_from AS effective_from, lr.effective_to AS effective_to,
+       lr.removed_on AS removed_on, lr.removal_reason AS removal_reason, status
+ORDER BY record_uid

@@ -43,6 +43,11 @@ CONTACT_RELATIONS = ("AT", "HAS_PHONE")
 NODE_LABELS = ("Enterprise", "Person", "ListRecord", "Address", "Phone")
 RELATION_TYPES = (*ENTITY_RELATIONS, REVIEW_RELATION, "HAS_RECORD", *CONTACT_RELATIONS)
 INPUT_FILES = ("entities.csv", "relations.csv", "list_records.csv", "review_queue.csv")
+#: a ListRecord's properties: list_records.csv's columns (an older output lacks the period ones:
+#: such a record has no dates and is in force at any date)
+LIST_RECORD_PROPS = ("record_uid", "entity_id", "list", "grade", "authority", "case_no", "date",
+                     "source", "record_id", "department", "effective_from", "effective_to",
+                     "removed_on", "removal_reason")
 
 #: executive role text -> role classes; a role may have several
 #: (执行董事兼总经理 -> director, manager, principal). "manager" is the Company Law's senior
@@ -257,9 +262,7 @@ class ResolvedReader:
                     self._skip("list_record_dangling")
                     continue
                 records.add(uid)
-                props = _clean({k: (row.get(k) or "").strip() for k in
-                                ("record_uid", "entity_id", "list", "grade", "authority", "case_no",
-                                 "date", "source", "record_id")})
+                props = _clean({k: (row.get(k) or "").strip() for k in LIST_RECORD_PROPS})
                 nodes.append({"id": uid, "props": props})
                 rels.append({"from": eid, "to": uid, "props": {"key": f"{eid}|HAS_RECORD||{uid}"}})
             if nodes:

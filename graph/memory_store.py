@@ -35,14 +35,16 @@ from creditgraph.base.files import private_dir
 from creditgraph.graph.load import NODE_LABELS, RELATION_TYPES, ROLE_CLASSES, ResolvedReader
 from creditgraph.graph.name_index import NameIndex
 from creditgraph.graph.queries import QueryLibrary
-from creditgraph.graph.store import BaseStore, BatchHook, LoadReport
+from creditgraph.graph.store import BaseStore, BatchHook, LoadReport, record_status
 
 NODE_PREFIX = {"Enterprise": "", "Person": "", "ListRecord": "ListRecord:",
                "Address": "Address:", "Phone": "Phone:"}
 ENTITY_LABELS = ("Enterprise", "Person")
 RELATION_TO_LABEL = {"HAS_RECORD": "ListRecord", "AT": "Address", "HAS_PHONE": "Phone"}
 EXEC_ROLES = tuple(ROLE_CLASSES)
-LIST_RECORD_FIELDS = ("record_uid", "list", "grade", "authority", "case_no", "date", "source")
+LIST_RECORD_FIELDS = ("record_uid", "list", "grade", "authority", "case_no", "date", "source",
+                      "effective_from", "effective_to", "removed_on", "removal_reason")
+PERIOD_FIELDS = ("effective_from", "effective_to", "removed_on", "removal_reason")
 MAX_OWNERSHIP_HOPS = 5
 
 
@@ -191,6 +193,11 @@ class MemoryStore(BaseStore):
     def _records(self, eid: str) -> list[dict]:
         return sorted((self.graph.nodes[v]["props"] for v, _ in self._out(eid, ("HAS_RECORD",))),
                       key=lambda r: r["record_uid"])
+
+    def _dated_records(self, eid: str, as_of: str, include_history: bool) -> list[tuple[dict, str]]:
+        """(record, status at as_of), only those in force unless include_history."""
+        out = [(r, record_status(r, as_of)) for r in self._records(eid)]
+        return [(r, st) for r, st in out if include_history or st == "in_force"]
 
     def _entity_row(self, p: dict) -> dict:
         return {
@@ -409,6 +416,26 @@ def beneficial_owners(store: MemoryStore, entity_id: str, threshold: float = 0.2
     return rows
 
 
+def shareholders(store: MemoryStore, entity_id: str, threshold: float = 0.25) -> list[dict]:
+    if store._entity(entity_id) is None:
+        return []
+    ratios: dict[str, float] = {}
+    for u, d in store._in(entity_id, ("SHAREHOLDER_OF",)):
+        ratio = d["props"].get("ratio")
+        ratios[u] = max(ratios.get(u, 0.0), 0.0 if ratio is None else ratio)
+    rows = []
+    for u, ratio in ratios.items():
+        if _cypher_round(ratio, 9) < threshold:
+            continue
+        h = store._entity(u)
+        rows.append({"entity_id": u, "kind": h.get("kind"), "name": h.get("name"),
+                     "identifier": h.get("identifier"), "identifier_type": h.get("identifier_type"),
+                     "id_masked": h.get("id_masked"), "ratio": ratio,
+                     "path": [{"from": u, "type": "SHAREHOLDER_OF", "to": entity_id, "ratio": ratio}]})
+    rows.sort(key=lambda r: (-r["ratio"], r["entity_id"]))
+    return rows
+
+
 def _guarantees(store: MemoryStore, entity_id: str | None):
     """GUARANTEES edges (u, v, data): all of them, or those of entity_id's guarantee group
     (walked out from it, not filtered from the whole graph)."""
@@ -489,22 +516,32 @@ def _held_firms(store: MemoryStore, person: str, role: str, threshold: float):
                     yield firm, path, _cypher_round(total, 6)
 
 
-def joint_discipline_forward(store: MemoryStore, entity_id: str, rules: list[dict],
-                             threshold: float = 0.25) -> list[dict]:
+def _period(rec: dict, status: str) -> dict:
+    return {"status": status, **{k: rec.get(k) for k in PERIOD_FIELDS}}
+
+
+def _reach(store: MemoryStore, entity_id: str, label: str, role: str, threshold: float) -> list:
+    if role == "self":
+        return [(entity_id, [], None)]
+    return list(_role_holders(store, entity_id, role, threshold) if label == "Enterprise"
+                else _held_firms(store, entity_id, role, threshold))
+
+
+def joint_discipline_forward(store: MemoryStore, entity_id: str, rules: list[dict], as_of: str,
+                             include_history: bool = False, threshold: float = 0.25) -> list[dict]:
     s = store._entity(entity_id)
     if s is None:
         return []
     label = store.graph.nodes[entity_id]["label"]
     rows, seen = [], set()
     reached: dict[str, list] = {}  # role -> who the entity reaches through it (per call)
-    for rec in store._records(entity_id):
+    for rec, status in store._dated_records(entity_id, as_of, include_history):
         for rule in rules:
             if rule["list"] != rec.get("list") or rule["subject_kind"] != s.get("kind"):
                 continue
             for role in rule["roles"]:
                 if role not in reached:
-                    reached[role] = list(_role_holders(store, entity_id, role, threshold) if label == "Enterprise"
-                                         else _held_firms(store, entity_id, role, threshold))
+                    reached[role] = _reach(store, entity_id, label, role, threshold)
                 for target, path, share in reached[role]:
                     key = (rec["record_uid"], rule["rule"], role, target, repr(path), share)
                     if key in seen:
@@ -515,9 +552,10 @@ def joint_discipline_forward(store: MemoryStore, entity_id: str, rules: list[dic
                         "subject_id": entity_id, "subject_name": s.get("name"),
                         "subject_kind": s.get("kind"), "list": rec.get("list"),
                         "record_uid": rec["record_uid"], "rule": rule["rule"],
-                        "basis": rule["basis"], "role": role, "target_id": target,
+                        "kind": rule.get("kind"), "basis": rule["basis"],
+                        "measures": rule.get("measures"), "role": role, "target_id": target,
                         "target_name": t.get("name"), "target_kind": t.get("kind"),
-                        "share": share, "path": path})
+                        "share": share, "path": path, **_period(rec, status)})
     rows.sort(key=lambda r: (r["record_uid"], r["rule"], r["role"], r["target_id"]))
     return rows
 
@@ -525,7 +563,20 @@ def joint_discipline_forward(store: MemoryStore, entity_id: str, rules: list[dic
 _RELATION_RANK = {"self": 0, "legal_rep": 1, "controller": 2, "executive": 3}
 
 
-def joint_discipline_reverse(store: MemoryStore, entity_id: str, lists: list[str],
+def _answers(rec: dict, relation: str, kind: str | None, lists: list[str], rules: list[dict]) -> list[dict]:
+    """What a holder's record answers in the reverse check: a record on `lists`, and for the
+    candidate's own records each incentive rule that reaches it."""
+    out = [{"kind": "discipline", "rule": None, "basis": None, "measures": None}] \
+        if rec.get("list") in lists else []
+    if relation == "self":
+        out += [{"kind": "incentive", "rule": r["rule"], "basis": r["basis"], "measures": r.get("measures")}
+                for r in rules if r.get("kind") == "incentive" and r["list"] == rec.get("list")
+                and r["subject_kind"] == kind]
+    return out
+
+
+def joint_discipline_reverse(store: MemoryStore, entity_id: str, lists: list[str], rules: list[dict],
+                             as_of: str, include_history: bool = False,
                              threshold: float = 0.25) -> list[dict]:
     c = store._entity(entity_id)
     if c is None:
@@ -547,18 +598,28 @@ def joint_discipline_reverse(store: MemoryStore, entity_id: str, lists: list[str
             continue
         seen.add(key)
         hp = store._entity(h)
-        for rec in store._records(h):
-            if rec.get("list") not in lists:
-                continue
-            rows.append({"candidate_id": entity_id, "relation": relation, "role": role,
-                         "holder_id": h, "holder_name": hp.get("name"),
-                         "holder_kind": hp.get("kind"), "list": rec.get("list"),
-                         "record_uid": rec["record_uid"], "authority": rec.get("authority"),
-                         "case_no": rec.get("case_no"), "date": rec.get("date"),
-                         "share": share, "path": path})
+        for rec, status in store._dated_records(h, as_of, include_history):
+            for answer in _answers(rec, relation, hp.get("kind"), lists, rules):
+                rows.append({"candidate_id": entity_id, "relation": relation, "role": role,
+                             "holder_id": h, "holder_name": hp.get("name"),
+                             "holder_kind": hp.get("kind"), "list": rec.get("list"),
+                             "record_uid": rec["record_uid"], "authority": rec.get("authority"),
+                             "case_no": rec.get("case_no"), "date": rec.get("date"),
+                             "share": share, "path": path, **answer, **_period(rec, status)})
     rows.sort(key=lambda r: (_RELATION_RANK[r["relation"]], r["holder_id"],
-                             (r["role"] is None, r["role"] or ""), r["record_uid"]))
+                             (r["role"] is None, r["role"] or ""), r["record_uid"], r["kind"],
+                             (r["rule"] is None, r["rule"] or "")))
     return rows
+
+
+def entity_records(store: MemoryStore, entity_id: str, as_of: str,
+                   include_history: bool = True) -> list[dict]:
+    if store._entity(entity_id) is None:
+        return []
+    return [{**{k: rec.get(k) for k in ("record_uid", "list", "grade", "authority", "case_no", "date",
+                                         "source", "record_id", "department")},
+             **{k: rec.get(k) for k in PERIOD_FIELDS}, "status": status}
+            for rec, status in store._dated_records(entity_id, as_of, include_history)]
 
 
 QUERIES: dict[str, Callable[..., list[dict]]] = {
@@ -569,9 +630,11 @@ QUERIES: dict[str, Callable[..., list[dict]]] = {
     "shortest_path": shortest_path,
     "shared_contacts": shared_contacts,
     "beneficial_owners": beneficial_owners,
+    "shareholders": shareholders,
     "guarantee_circles": guarantee_circles,
     "joint_discipline_forward": joint_discipline_forward,
     "joint_discipline_reverse": joint_discipline_reverse,
+    "entity_records": entity_records,
 }
 
 __all__ = ["MemoryStore", "QUERIES", "NODE_LABELS", "RELATION_TYPES"]

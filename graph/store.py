@@ -24,6 +24,7 @@ from __future__ import annotations
 import unicodedata
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
@@ -67,17 +68,65 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+RULE_KINDS = ("discipline", "incentive")
+
+
 @lru_cache
 def discipline_rules() -> list[dict[str, Any]]:
-    """The joint discipline rules (cypher/joint_discipline_rules.yaml)."""
+    """The joint discipline and incentive rules (cypher/joint_discipline_rules.yaml), each with
+    its `kind` (default discipline) and `measures` (default none). An incentive reaches the
+    listed subject itself: its roles are [self]."""
     rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     for r in rules:
         missing = {"list", "subject_kind", "rule", "basis", "roles"} - set(r)
         if missing:
             raise ValueError(f"{RULES_FILE}: rule {r} lacks {sorted(missing)}")
+        r.setdefault("kind", "discipline")
+        r.setdefault("measures", [])
+        if r["kind"] not in RULE_KINDS:
+            raise ValueError(f"{RULES_FILE}: rule {r['rule']!r}: kind {r['kind']!r} is not one of {RULE_KINDS}")
+        if r["kind"] == "incentive" and r["roles"] != ["self"]:
+            raise ValueError(f"{RULES_FILE}: incentive rule {r['rule']!r} reaches the listed subject itself: "
+                             "roles: [self]")
     return rules
 
 
+# -- records over time (docs/architecture.md, "Records over time") -----------------------------
+# A record is in force at date D when effective_from <= D (or no start), D <= effective_to (the
+# last day of its term, inclusive; or no end) and D < removed_on (a removal takes effect on its
+# day). Dates are ISO text (YYYY-MM-DD), so text order is date order, in Cypher as in Python;
+# cypher/*.cypher spell the same rule as a CASE over $as_of.
+STATUSES = ("in_force", "not_yet", "removed", "ended")
+
+
+def record_status(record: dict[str, Any], as_of: str) -> str:
+    """'not_yet', 'removed', 'ended' or 'in_force' of a list record at ISO date `as_of`."""
+    start, end, removed = (record.get(k) for k in ("effective_from", "effective_to", "removed_on"))
+    if start and start > as_of:
+        return "not_yet"
+    if removed and removed <= as_of:
+        return "removed"
+    if end and end < as_of:
+        return "ended"
+    return "in_force"
+
+
+def as_of_text(value: date | str | None) -> str:
+    """The ISO date a query applies its rules at: today when None."""
+    if value is None:
+        return date.today().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise QueryError(f"$as_of must be a date YYYY-MM-DD, got {value!r}")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -102,6 +151,8 @@ class BaseStore:
         params = dict(params)
         if "rules" in nq.params and "rules" not in params:
             params["rules"] = discipline_rules()
+        if "as_of" in nq.params:
+            params["as_of"] = as_of_text(params.get("as_of"))
         merged = nq.check(params)
         if "types" in merged:
             types = merged["types"]
@@ -117,6 +168,29 @@ class BaseStore:
             if not merged["q"]:
                 raise QueryError("query 'search_name': $q is empty")
         return nq, merged
+
+    # Records over time: what the credit profile and report build on. `as_of` None is today.
+    def records(self, entity_id: str, *, as_of: date | None = None,
+                include_history: bool = True) -> list[dict]:
+        """The entity's list records with their period and `status` at `as_of`
+        (in_force | not_yet | removed | ended); only those in force unless include_history."""
+        return self.query("entity_records", entity_id=entity_id, as_of=as_of,
+                          include_history=include_history)
+
+    def discipline_forward(self, entity_id: str, *, as_of: date | None = None,
+                           include_history: bool = False, threshold: float = 0.25) -> list[dict]:
+        """Whom the entity's records reach under the rules (discipline and incentive) at `as_of`."""
+        return self.query("joint_discipline_forward", entity_id=entity_id, as_of=as_of,
+                          include_history=include_history, threshold=threshold)
+
+    def discipline_reverse(self, entity_id: str, *, as_of: date | None = None,
+                           include_history: bool = False, lists: list[str] | None = None,
+                           threshold: float = 0.25) -> list[dict]:
+        """Is candidate `entity_id` reached at `as_of` (records on `lists`, default the negative
+        lists, of itself and its people), and which incentives does it earn?"""
+        params: dict[str, Any] = {"lists": lists} if lists is not None else {}
+        return self.query("joint_discipline_reverse", entity_id=entity_id, as_of=as_of,
+                          include_history=include_history, threshold=threshold, **params)
 
     def __enter__(self):
         return self

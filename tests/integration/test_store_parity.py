@@ -46,11 +46,15 @@ ANSWERED = [  # (query, params): each has a non-empty answer on the fixture
     ("joint_discipline_forward", {"entity_id": "E-0002"}),     # tax memorandum
     ("joint_discipline_forward", {"entity_id": "E-0006"}),     # customs memorandum
     ("joint_discipline_forward", {"entity_id": "P-0007"}),     # a listed person's firms
+    ("joint_discipline_forward", {"entity_id": "E-0005"}),     # red list: an incentive, to itself
     ("joint_discipline_reverse", {"entity_id": "E-0001"}),
     ("joint_discipline_reverse", {"entity_id": "E-0012"}),     # through its legal rep
     ("joint_discipline_reverse", {"entity_id": "P-0007"}),
     ("joint_discipline_reverse", {"entity_id": "E-0005", "lists": ["tax_grade_a", "wage_arrears"]}),
     ("joint_discipline_reverse", {"entity_id": "E-0011", "lists": ["tax_grade_a", "wage_arrears"]}),
+    ("joint_discipline_reverse", {"entity_id": "E-0005"}),     # its incentive only
+    ("entity_records", {"entity_id": "E-0001"}),
+    ("entity_records", {"entity_id": "P-0007", "as_of": "2020-01-01", "include_history": False}),
     ("guarantee_circles", {}),                                 # every circle
     ("guarantee_circles", {"entity_id": "E-0006"}),            # rotated to its smallest id
     ("guarantee_circles", {"entity_id": "E-0007"}),
@@ -74,7 +78,8 @@ ANSWERED = [  # (query, params): each has a non-empty answer on the fixture
 EMPTY = [  # (query, params, why nothing is the right answer on both stores)
     ("entity_by_id", {"entity_id": "E-9999"}, "unknown id"),
     ("entity_by_identifier", {"identifier": "nope"}, "not an identifier"),
-    ("joint_discipline_forward", {"entity_id": "E-0005"}, "red list only"),
+    ("joint_discipline_forward", {"entity_id": "E-0007"}, "a grade reaches nobody"),
+    ("entity_records", {"entity_id": "E-0003"}, "no list record"),
     ("guarantee_circles", {"max_len": 2}, "the only circle has three firms"),
     ("shortest_path", {"from_id": "E-0012", "to_id": "E-0008", "max_len": 2}, "longer than max_len"),
 ]

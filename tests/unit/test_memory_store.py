@@ -85,7 +85,9 @@ def test_joint_discipline_forward_enterprise(store):
     assert {(r["role"], r["target_id"]) for r in customs} == {
         ("legal_rep", "P-0009"), ("director", "P-0009"), ("director", "P-0008"),
         ("supervisor", "P-0010")}
-    assert store.query("joint_discipline_forward", entity_id="E-0005") == []   # red list only
+    red = store.query("joint_discipline_forward", entity_id="E-0005")   # red list: incentives only
+    assert {(r["kind"], r["role"], r["target_id"]) for r in red} == {("incentive", "self", "E-0005")}
+    assert store.query("joint_discipline_forward", entity_id="E-0007") == []   # a grade reaches nobody
 
 
 def test_joint_discipline_forward_person(store):
