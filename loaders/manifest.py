@@ -219,12 +219,27 @@ class ListSpec(Strict):
         return self
 
 
+# The keys each format takes beside the common ones (name, department, record_id, parties...).
+_FORMAT_KEYS = {"csv": {"file", "encoding", "delimiter"}, "xlsx": {"file", "sheet", "header_row"},
+                "sql": {"url", "table", "query"}}
+_URL_PASSWORD = re.compile(r"^[\w+.-]+://[^:@/]*:(?P<pw>[^@]*)@|[?&]password=(?P<qpw>[^&]*)")
+_ENV_VAR = re.compile(r"\$\{\w+\}")
+_TABLE = re.compile(r"\w+(\.\w+)?")
+_SELECT = re.compile(r"\s*(select|with)\b", re.IGNORECASE)
+
+
 class SourceSpec(Strict):
     name: str
     department: str
-    file: str
-    encoding: str = "auto"
-    delimiter: str = ","
+    format: Literal["csv", "xlsx", "sql"] = "csv"
+    file: str | None = None  # csv, xlsx: relative to the manifest
+    encoding: str = "auto"  # csv
+    delimiter: str = ","  # csv
+    sheet: str | None = None  # xlsx: by name; default the first
+    header_row: int = Field(1, ge=1)  # xlsx: the row holding the column names
+    url: str | None = None  # sql: SQLAlchemy URL, ${VAR} read from the environment (loaders/sql.py)
+    table: str | None = None  # sql: `name` or `schema.name`, read whole
+    query: str | None = None  # sql: a SELECT run as given, read only
     record_id: str
     main: str = "subject"  # the row's main party; the other party keys are free role names
     parties: dict[str, PartySpec]
@@ -237,6 +252,29 @@ class SourceSpec(Strict):
         if value.lower() not in ENCODINGS:
             raise ValueError(f"encoding {value!r} not supported; use one of {sorted(ENCODINGS)}")
         return value.lower()
+
+    @model_validator(mode="after")
+    def _format(self):
+        takes = _FORMAT_KEYS[self.format]
+        wrong = sorted((set().union(*_FORMAT_KEYS.values()) - takes) & self.model_fields_set)
+        if wrong:
+            raise ValueError(f"{wrong} do not go with `format: {self.format}`, which takes {sorted(takes)}")
+        if self.format != "sql":
+            if self.file is None:
+                raise ValueError(f"a {self.format} source needs its `file`")
+            return self
+        if self.url is None or (self.table is None) == (self.query is None):
+            raise ValueError("a sql source takes a `url` and exactly one of `table` or `query`")
+        for found in _URL_PASSWORD.finditer(self.url):
+            password = found["pw"] if found["pw"] is not None else found["qpw"]
+            if password and not _ENV_VAR.fullmatch(password):
+                raise ValueError("the url holds a password in clear: name an environment variable instead, "
+                                 "`postgresql://reader:${CITY_DB_PASSWORD}@host/db` or `url: ${CITY_DB_URL}`")
+        if self.table is not None and not _TABLE.fullmatch(self.table):
+            raise ValueError(f"table {self.table!r}: a name or schema.name")
+        if self.query is not None and not _SELECT.match(self.query):
+            raise ValueError("a `query` reads: it begins with SELECT or WITH")
+        return self
 
     @model_validator(mode="after")
     def _references(self):
@@ -295,8 +333,9 @@ class Manifest(Strict):
             raise ValueError(f"source names must be unique; repeated: {sorted(dupes)}")
         return self
 
-    def path_of(self, source: SourceSpec) -> Path:
-        return self.base_dir / source.file
+    def path_of(self, source: SourceSpec) -> Path | None:
+        """The export's path; None for a database source."""
+        return None if source.file is None else self.base_dir / source.file
 
 
 class ManifestError(ValueError):

@@ -22,6 +22,8 @@ import pandas as pd
 from creditgraph.base.privacy import scrub
 from creditgraph.loaders.fields import FieldError, parse_value
 from creditgraph.loaders.manifest import FieldSpec, Manifest, PartySpec, SourceSpec
+from creditgraph.loaders.sql import SqlSourceError, sql_rows
+from creditgraph.loaders.xlsx import SheetError, sheet_rows
 
 # Fields a mention carries as columns; any other party field goes into `attrs`.
 MENTION_FIELDS = ("birth_date", "gender", "address", "phone", "email")
@@ -95,7 +97,7 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def read_manifest(manifest: Manifest, progress=None) -> LoadResult:
     """Read every source; on large inputs, two sources at a time in worker processes."""
     paths = [manifest.path_of(s) for s in manifest.sources]
-    size = sum(p.stat().st_size for p in paths if p.exists())
+    size = sum(p.stat().st_size for p in paths if p and p.exists())
     result = LoadResult()
     if size < PARALLEL_BYTES or len(paths) < 2:
         outcomes = map(_read_one, paths, manifest.sources)
@@ -189,7 +191,9 @@ def _modified(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
 
 
-def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceReport:
+def read_source(path: Path | None, source: SourceSpec, result: LoadResult) -> SourceReport:
+    if source.format != "csv":
+        return _read_table(path, source, result)
     report = SourceReport(source=source.name, file=str(path), department=source.department)
     try:
         data = path.read_bytes()
@@ -208,9 +212,47 @@ def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceRep
         report.error = f"source {source.name!r}: {path} is empty (no header)"
         return report
     header = [h.strip().lstrip("\ufeff") for h in header[1]]
+    return _read_rows(source, header, rows, report, result, path.name)
+
+
+def _read_table(path: Path | None, source: SourceSpec, result: LoadResult) -> SourceReport:
+    """An XLSX sheet or a database table or query: its typed cells as the text a CSV holds, then
+    read as a CSV's rows are. `file` names the sheet (`court.xlsx[名单]`) or the database and
+    table (password hidden); `line` is the sheet's row number, or the row's ordinal in the result."""
+    report = SourceReport(source=source.name, file=str(path or ""), department=source.department)
+    try:
+        if source.format == "xlsx":
+            label, header, rows = sheet_rows(path, source)
+            report.exported, short = _modified(path), Path(label).name
+        else:
+            label, header, rows = sql_rows(source)
+            # a database holds the department's current data: it is as fresh as its reading
+            report.exported, short = datetime.now(timezone.utc).isoformat(timespec="seconds"), label
+    except (OSError, SheetError, SqlSourceError) as e:
+        report.error = f"source {source.name!r}: {e}"
+        return report
+    report.file = label
+    return _read_rows(source, header, _table_rows(rows, report, result, source.name), report, result, short)
+
+
+def _table_rows(rows, report: SourceReport, result: LoadResult, source: str):
+    """(line, texts, raw) of a sheet's or a table's rows; one holding a value that cannot be
+    trusted (an identifier that lost digits in a number cell) goes to the rejects."""
+    for line, texts, raw, problem in rows:
+        if problem:
+            report.rows_read += 1
+            report.rejected += 1
+            result.rejects.append(_reject(report.file, line, *problem, source, raw))
+            continue
+        yield line, texts, raw
+
+
+def _read_rows(source: SourceSpec, header: list[str], rows, report: SourceReport, result: LoadResult,
+               short: str) -> SourceReport:
+    """Every row accepted or rejected, whatever the format; `short` names the export in errors."""
     missing = sorted(source.columns() - set(header))
     if missing:
-        report.error = (f"source {source.name!r} ({path.name}): missing column(s) {missing}; "
+        report.error = (f"source {source.name!r} ({short}): missing column(s) {missing}; "
                         f"the file has {header}")
     seen: dict[str, int] = {}
     for line, values, raw in rows:
@@ -224,7 +266,7 @@ def read_source(path: Path, source: SourceSpec, result: LoadResult) -> SourceRep
             report.rejected += 1
             result.rejects.append(_reject(report.file, line, e.column, e.reason, source.name, raw))
     if not report.rows_read and not report.error:
-        report.error = f"source {source.name!r}: {path} has a header but no data rows"
+        report.error = f"source {source.name!r}: {report.file} has a header but no data rows"
     return report
 
 
