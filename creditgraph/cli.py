@@ -146,15 +146,26 @@ def evaluate(truth: Annotated[Path, typer.Option(help="The truth `synth` wrote (
              from_: FromDir = None,
              examples: Annotated[int, typer.Option(min=0, help="False and missed merges to show per kind, "
                                                                "with their names.")] = 5,
+             html: Annotated[Optional[Path], typer.Option(
+                 "--html", dir_okay=False, show_default=False,
+                 help="Where to write the HTML report. Default: evaluation.html in the resolve output.")] = None,
              as_json: Json = False):
-    """Pairwise precision, recall and F1 per kind against the truth, with false merges; writes
-    evaluation.json into the resolve output."""
+    """Pairwise and B-cubed precision, recall and F1 per kind against the truth, with false merges;
+    writes evaluation.json into the resolve output, and an HTML report of precision and recall
+    against the match threshold, the review queue against the review threshold and each field's
+    weights."""
+    from creditgraph.linkage import report
     from creditgraph.linkage.evaluate import evaluate as run, save
-    result = run(*render.evaluation_inputs(truth, from_), examples=examples)
+    mentions, truth_frame = render.evaluation_inputs(truth, from_)
+    result = run(mentions, truth_frame, examples=examples)
     save(result, from_)
+    html = html or from_ / report.FILE
+    report.write(html, report.build(result, from_, report.truth_by_mention(mentions, truth_frame),
+                                      f"{truth.parent.name}/{truth.name}"))
     if as_json:
         return _json(result)
     render.print_quality(render.console(), result)
+    render.console().print(Text(f"The charts: {html}"))
 
 
 # -- review -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pandas as pd
 
 from creditgraph.base.files import private_dir, write_private
 from creditgraph.base.settings import Settings, id_key
+from creditgraph.linkage import sweep
 from creditgraph.linkage.decisions import DecisionLog
 from creditgraph.linkage.resolve import Resolution, resolve
 from creditgraph.loaders.manifest import load_manifest
@@ -60,6 +61,7 @@ def write_outputs(out_dir: Path, resolution: Resolution, rejects: pd.DataFrame) 
     _write_atomic(shown, out_dir / "rejects.csv")
     _write_atomic(clear, out_dir / "rejects_vault.csv")
     _write_atomic(resolution.vault, out_dir / "identity_vault.csv")
+    sweep.save(out_dir, resolution.scored)  # for `creditgraph evaluate`'s threshold charts
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:

@@ -46,6 +46,26 @@ class ClusterResult:
     outweighed: np.ndarray      # bool per pair: lost clearly to a better, incompatible match
 
 
+@dataclass
+class ClusterInputs:
+    """Everything `cluster` is given besides the threshold: kept with a link's result so that
+    the evaluation report can re-cluster the same scored pairs at other match thresholds."""
+    n: int
+    left: np.ndarray
+    right: np.ndarray
+    prob: np.ndarray
+    log_odds: np.ndarray
+    hard_ids: list[frozenset]
+    cannot: set[tuple[int, int]]
+    must: list[tuple[int, int]]
+    rank: np.ndarray | None = None
+    one_per_group: np.ndarray | None = None
+
+    def run(self, threshold: float) -> "ClusterResult":
+        return cluster(self.n, self.left, self.right, self.prob, threshold, self.hard_ids, self.cannot,
+                       self.must, log_odds=self.log_odds, rank=self.rank, one_per_group=self.one_per_group)
+
+
 def cluster(n: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, threshold: float,
             hard_ids: list[frozenset], cannot: set[tuple[int, int]] = frozenset(),
             must: list[tuple[int, int]] = (), strong: float = 0.999,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from creditgraph.linkage.blocking import candidate_pairs
-from creditgraph.linkage.cluster import cluster
+from creditgraph.linkage.cluster import ClusterInputs
 from creditgraph.linkage.compare import compare_pairs
 from creditgraph.linkage.model import MISSING, MatchModel, probability_of
 
@@ -38,6 +38,7 @@ class LinkResult:
     levels: np.ndarray                   # comparison levels per scored pair
     model: MatchModel
     stats: dict = field(default_factory=dict)
+    inputs: ClusterInputs | None = None  # what clustered the pairs, to re-cluster at other thresholds
 
 
 @dataclass
@@ -74,10 +75,10 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
     odds = model.log_odds(levels)
     prob = probability_of(odds)
     em.setdefault("match_share", round(float(prob.mean()), 4) if len(prob) else 0.0)  # as scored
-    result = cluster(len(records), left, right, prob, model.match_threshold,
-                     records.hard_ids, set(cannot) | {(a, b) for a, b, _ in records.conflicts}, list(must),
-                     log_odds=odds, rank=_name_rank(model, levels),
-                     one_per_group=records.groups if one_to_one else None)
+    inputs = ClusterInputs(len(records), left, right, prob, odds, records.hard_ids,
+                           set(cannot) | {(a, b) for a, b, _ in records.conflicts}, list(must),
+                           rank=_name_rank(model, levels), one_per_group=records.groups if one_to_one else None)
+    result = inputs.run(model.match_threshold)
     status = np.where(result.accepted, "match", np.where(prob >= model.review_threshold, "uncertain", "no_match"))
     status = np.where(result.ambiguous, "ambiguous", np.where(result.blocked, "conflict", status))
     status = np.where(result.outweighed, "outweighed", status)
@@ -87,7 +88,7 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
              "skipped_blocks": len(cands.skipped_blocks),
              "largest_skipped": sorted(cands.skipped_blocks.items(), key=lambda kv: -kv[1])[:5],
              "status": pairs["status"].value_counts().to_dict()}
-    return LinkResult(result.labels, pairs, levels, model, stats)
+    return LinkResult(result.labels, pairs, levels, model, stats, inputs)
 
 
 def _name_rank(model: MatchModel, levels: np.ndarray) -> np.ndarray | None:

@@ -23,6 +23,7 @@ from creditgraph.linkage.model import MatchModel
 from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
                              person_fields, person_records, training_pairs)
 from creditgraph.linkage.review import is_pending
+from creditgraph.linkage.sweep import QUEUE_ABOVE, QUEUE_ALWAYS, QUEUE_NEVER, scored_kind
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Resolution:
     review: pd.DataFrame
     vault: pd.DataFrame
     share_issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # shares past 100%: shares_over_100
+    scored: dict = field(default_factory=dict)  # kind -> sweep.ScoredKind, for the evaluation report
     report: dict = field(default_factory=dict)
 
 
@@ -73,16 +75,24 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
         entities=timed("entities", lambda: _concat([_entities(ent, key), _entities(per, key)])),
         relations=timed("relations", _relations, relations, entity_of),
         lists=_lists(frames["lists"], entity_of),
-        review=timed("review queue", lambda: _concat([_review(ent, decisions, relations),
-                                                      _review(per, decisions, relations)])),
+        review=pd.DataFrame(),
         vault=_vault(per),
     )
+    kinds = {"enterprise": ent, "person": per}
+    out.review, codes = timed("review queue", _queue, kinds, decisions, relations)
+    out.scored = {kind: scored_kind(res.link, res.mentions, codes[kind]) for kind, res in kinds.items()}
     out.review = with_worth(out.review, out.mentions, out.relations, out.lists)
     out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
     out.report = {"timings_s": timed.seconds,
                   "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
                   "person": {**per.link.stats, "model": per.link.model.describe()}}
     return out
+
+
+def _queue(kinds: dict[str, "KindResult"], decisions: dict, relations: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The review queue of both kinds, and per kind `queue_codes` (the queue at any threshold)."""
+    codes = {kind: queue_codes(res, decisions, relations) for kind, res in kinds.items()}
+    return _concat([_review(res, codes[kind]) for kind, res in kinds.items()]), codes
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -350,13 +360,14 @@ def _lists(lists: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
     return out[["record_uid", "entity_id", "list", "grade", "authority", "case_no", "date", "source", "record_id"]]
 
 
-def _review(res: KindResult, decisions: dict, relations: pd.DataFrame) -> pd.DataFrame:
-    """Pairs for a steward: uncertain ones (unless identifiers already tell the two clusters
-    apart), ambiguous ones, and conflicts (strong evidence against different identifiers);
-    never two clusters that one export row relates to each other (a branch and the parent its
-    row names): the row already says they are two parties."""
-    pairs, levels = res.link.pairs, res.link.levels
-    labels = res.link.labels
+def queue_codes(res: KindResult, decisions: dict, relations: pd.DataFrame) -> np.ndarray:
+    """Per scored pair, whether it waits for a steward: QUEUE_ALWAYS (ambiguous ones, and
+    conflicts: strong evidence against different identifiers), QUEUE_ABOVE (at or above the
+    review threshold, whatever it is: the pair was not merged and identifiers do not already tell
+    its two clusters apart) or QUEUE_NEVER; never a pair a steward has settled, nor two clusters
+    that one export row relates to each other (a branch and the parent its row names): the row
+    already says they are two parties."""
+    pairs, labels = res.link.pairs, res.link.labels
     cluster_ids = defaultdict(set)
     for label, ids in zip(labels.tolist(), res.records.hard_ids):
         cluster_ids[label] |= ids
@@ -365,18 +376,31 @@ def _review(res: KindResult, decisions: dict, relations: pd.DataFrame) -> pd.Dat
                            for a, b in ends], bool)
     related = _row_related(res.mentions, relations)
     in_one_row = np.array([(min(a, b), max(a, b)) in related for a, b in ends], bool)
-    todo = ~in_one_row & (pairs["status"].isin(["ambiguous", "conflict"]) | (
-        (pairs["status"] == "uncertain") & (labels[pairs["left"]] != labels[pairs["right"]]) & ~told_apart))
+    status = pairs["status"].to_numpy()
+    always = ~in_one_row & np.isin(status, ["ambiguous", "conflict"])
+    above = ~in_one_row & np.isin(status, ["uncertain", "no_match"]) & ~told_apart & (
+        labels[pairs["left"]] != labels[pairs["right"]])
+    codes = np.where(always, QUEUE_ALWAYS, np.where(above, QUEUE_ABOVE, QUEUE_NEVER)).astype(np.int8)
+    for k in np.flatnonzero(codes):
+        a, b = res.records.rep[int(pairs["left"].iat[k])], res.records.rep[int(pairs["right"].iat[k])]
+        if not is_pending(decisions.get(pair_key(a, b))):
+            codes[k] = QUEUE_NEVER
+    return codes
+
+
+def _review(res: KindResult, codes: np.ndarray) -> pd.DataFrame:
+    """The pairs waiting for a steward (`queue_codes`) at the model's review threshold, with
+    their field-by-field evidence."""
+    pairs, levels = res.link.pairs, res.link.levels
+    todo = (codes == QUEUE_ALWAYS) | ((codes == QUEUE_ABOVE) & (pairs["status"] == "uncertain").to_numpy())
     rows = []
     m = res.mentions
     entity_of_record = m.groupby("record")["entity_id"].first()
     describe = {f.name: DESCRIBERS.get(f.compare) for f in res.link.model.fields}
     shared = {(a, b): key for a, b, key in res.records.conflicts}
-    for k in np.nonzero(todo.to_numpy())[0]:
+    for k in np.flatnonzero(todo):
         a, b = int(pairs["left"].iat[k]), int(pairs["right"].iat[k])
         left, right = res.records.rep[a], res.records.rep[b]
-        if not is_pending(decisions.get(pair_key(left, right))):
-            continue
         evidence = res.link.model.evidence(levels[k])
         for name, ev in evidence.items():
             left_values, right_values = res.records.values[name][a], res.records.values[name][b]
