@@ -135,6 +135,9 @@ def _home(home: str | os.PathLike[str] | None) -> Path:
     return Path(home if home is not None else default_home()).expanduser().resolve()
 
 
+resolve_home = _home  # public: the bulk import (graph/bulk.py) runs the admin tool on a home
+
+
 def _pid_file(home: Path) -> Path:
     return home / "run" / "neo4j.pid"
 
@@ -203,6 +206,9 @@ def _java_major(java: str) -> int | None:
         return None
     major = int(m.group(1))
     return int(m.group(2)) if major == 1 and m.group(2) else major
+
+
+java = _java  # public: the bulk import runs the admin tool with the server's java
 
 
 def is_installed(home: str | os.PathLike[str] | None = None) -> bool:
@@ -596,6 +602,8 @@ def status(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         "bolt_listening": running and _port_open(bolt_port),
         "http_listening": running and _port_open(http_port),
         "started_at": state.get("started_at") if running else None,
+        "heap": state.get("heap"),            # as last started: a restart keeps them
+        "pagecache": state.get("pagecache"),
         "logs": str(home / "logs"),
     }
 
