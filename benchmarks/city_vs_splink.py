@@ -74,11 +74,12 @@ def timed_subprocess(args: list[str], env: dict | None = None, log: pathlib.Path
             "peak_rss_mb": round(int(rss_kb) / 1024), "peak_tree_rss_mb": round(tree_peak / 2**20)}
 
 
-def generate(city: pathlib.Path, enterprises: int, persons: int, seed: int = SEED) -> dict:
+def generate(city: pathlib.Path, enterprises: int, persons: int, seed: int = SEED, profile: str = "yingkou") -> dict:
     run = timed_subprocess(["creditgraph", "synth", str(city), "--enterprises", str(enterprises),
-                            "--persons", str(persons), "--seed", str(seed)])
+                            "--persons", str(persons), "--seed", str(seed), "--profile", profile])
     truth = pd.read_csv(city / "truth" / "mentions.csv", dtype=str, usecols=KEY)
-    return {**run, "enterprises": enterprises, "persons": persons, "seed": seed, "mentions_in_truth": len(truth)}
+    return {**run, "enterprises": enterprises, "persons": persons, "seed": seed, "profile": profile,
+            "mentions_in_truth": len(truth)}
 
 
 def run_ours(city: pathlib.Path, work: pathlib.Path) -> dict:

@@ -35,11 +35,17 @@ def ceiling(city: Path) -> dict:
             by_person_firm[(true_of[mid], firm)].append(mid)
     linkable = set(persons.loc[persons["identifiers"].fillna("") != "", "mention_id"])
     linkable |= {mid for mids in by_person_firm.values() if len(mids) > 1 for mid in mids}
-    oracle = pd.Series([true_of[mid] if mid in linkable else "alone:" + mid for mid in persons["mention_id"]])
-    truth_ids = persons["mention_id"].map(true_of)
-    result = pairwise(oracle, truth_ids)
-    return {"person_mentions": len(persons), "unlinkable": len(persons) - len(linkable & set(persons["mention_id"])),
-            "recall_ceiling": result["recall"],
+    return oracle_ceiling(persons["mention_id"].map(true_of), persons["mention_id"].isin(linkable))
+
+
+def oracle_ceiling(truth_ids: pd.Series, linkable: pd.Series) -> dict:
+    """Recall of the oracle that puts every linkable mention with its true entity and leaves each
+    other mention alone: pairwise and B-cubed. Its precision is 1 by construction."""
+    truth_ids, linkable = truth_ids.reset_index(drop=True), linkable.reset_index(drop=True)
+    alone = "alone:" + pd.Series(range(len(truth_ids)), dtype=str)
+    oracle = truth_ids.where(linkable, alone)
+    return {"person_mentions": len(truth_ids), "unlinkable": int((~linkable).sum()),
+            "recall_ceiling": pairwise(oracle, truth_ids)["recall"],
             "bcubed_recall_ceiling": bcubed(oracle, truth_ids)["bcubed_recall"]}
 
 

@@ -102,11 +102,18 @@ def synth(out: Annotated[Path, typer.Argument(help="Directory for the city: expo
           noise: Annotated[float, typer.Option(min=0, help="Scale of the departments' mistakes (typos, name "
                                                            "variants, blanks, traditional characters): 0 clean, "
                                                            "1 the usual rates, 2 twice as many.")] = 1.0,
+          profile: Annotated[str, typer.Option(help="Noise profile (creditgraph/synth/data/profiles): vocabularies, "
+                                                    "rates, column names. held_out is never tuned on.")] = "yingkou",
           as_json: Json = False):
     """Generate a synthetic city: department exports, their manifest and the truth."""
     from creditgraph.synth import generate
+    from creditgraph.synth.profile import profiles
+    if profile not in profiles():
+        raise typer.BadParameter(f"unknown profile {profile!r}; one of {', '.join(profiles())}",
+                                 param_hint="'--profile'")
     with render.steps("generating") as step:
-        counts = generate(out, enterprises=enterprises, persons=persons, seed=seed, noise=noise, progress=step)
+        counts = generate(out, enterprises=enterprises, persons=persons, seed=seed, noise=noise, progress=step,
+                          profile=profile)
     if as_json:
         return _json(counts)
     console = render.console()

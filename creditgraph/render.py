@@ -67,7 +67,7 @@ def print_synth(out: Console, where: Path, counts: dict, enterprises: int, perso
     out.print(t)
     ents = counts["entities"]
     out.print(Text(f"A city of {n(ents.get('enterprise', 0))} enterprises and {n(ents.get('person', 0))} persons "
-                   f"(seed {seed}, noise {noise}): {n(counts['mentions'])} mentions in {len(rows)} exports, "
+                   f"(seed {seed}, noise {noise}, profile {counts['profile']}): {n(counts['mentions'])} mentions in {len(rows)} exports, "
                    f"{n(counts['relations'])} relations, {counts['cycles']} guarantee circles, "
                    f"{counts['bad_rows']} deliberately broken rows (listed in {where / 'truth'}). Exports in "
                    f"{where / 'exports'}."))

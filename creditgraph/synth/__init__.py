@@ -1,4 +1,4 @@
-"""The synthetic city of 营口市: department exports with their manifest and the truth behind them."""
+"""The synthetic city (营口市; other noise profiles: profile.py): department exports with their manifest and the truth behind them."""
 from creditgraph.synth.generate import generate
 from creditgraph.synth.rates import Noise, Shape
 

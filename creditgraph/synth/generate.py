@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import yaml
 from creditgraph.synth import world as worldmod
 from creditgraph.synth.exports import EXPORTS, RECORD_ID, Export, Row
 from creditgraph.synth.noise import Garbler
+from creditgraph.synth.profile import DEFAULT_PROFILE, load_profile
 from creditgraph.synth.rates import Noise, Shape
-from creditgraph.synth.vocab import SYNTH_DATA, load_vocab
 
 # Broken rows forced once each (source, row number, kind) so every reject path is exercised
 # even in a small city; more appear at Noise.bad_row.
@@ -26,15 +25,19 @@ BAD_DATES = ("{y}-02-30", "{y}/13/1", "{y}0231", "{y}年2月30日")
 
 
 def generate(out_dir: Path, enterprises: int, persons: int, seed: int = 0, noise: float = 1.0,
-             progress=None, shape: Shape | None = None, rates: Noise | None = None) -> dict:
+             progress=None, shape: Shape | None = None, rates: Noise | None = None,
+             profile: str = DEFAULT_PROFILE) -> dict:
     """Draw a city of `enterprises` firms and `persons` persons and write it under `out_dir`.
 
-    Deterministic for (enterprises, persons, seed, noise). `progress(stage)` is called after the
-    world is drawn and after each export. Returns rows per export, mentions, entities, bad rows.
+    Deterministic for (enterprises, persons, seed, noise, profile). The noise profile (profile.py)
+    gives vocabularies, rates, column names and encodings; `shape` and `rates` replace its rates.
+    `progress(stage)` is called after the world is drawn and after each export. Returns rows per
+    export, mentions, entities, bad rows.
     """
     out_dir = Path(out_dir)
-    vocab = load_vocab()
-    shape, rates = shape or Shape(), (rates or Noise()).scaled(noise)
+    prof = load_profile(profile)
+    vocab = prof.vocab
+    shape, rates = shape or prof.shape, (rates or prof.noise).scaled(noise)
     world = worldmod.build(vocab, shape, max(1, enterprises), max(2, persons), seed)
     _report(progress, "world")
     (out_dir / "exports").mkdir(parents=True, exist_ok=True)
@@ -43,7 +46,7 @@ def generate(out_dir: Path, enterprises: int, persons: int, seed: int = 0, noise
     counts: dict = {"rows": {}}
     applied: dict = {}
     try:
-        for exp in EXPORTS:
+        for exp in map(prof.export, EXPORTS):
             g = Garbler(rates.for_registry() if exp.clean else rates, vocab, seed=hash_seed(seed, exp.source))
             counts["rows"][exp.source] = write_export(out_dir, exp, world, g, truth)
             applied[exp.source] = dict(sorted(g.counts.items()))
@@ -51,9 +54,9 @@ def generate(out_dir: Path, enterprises: int, persons: int, seed: int = 0, noise
     finally:
         truth.close_streams()
     truth.write_world(world)
-    shutil.copyfile(SYNTH_DATA / "manifest.yaml", out_dir / "manifest.yaml")
+    prof.write_manifest(out_dir / "manifest.yaml")
     _write_noise(out_dir / "truth" / "noise.yaml", rates, shape, applied)   # what noise was applied
-    counts.update(mentions=truth.mentions, bad_rows=truth.bad_rows, entities=truth.entity_counts,
+    counts.update(profile=prof.name, mentions=truth.mentions, bad_rows=truth.bad_rows, entities=truth.entity_counts,
                   relations=truth.relation_count, cycles=len(world.cycles))
     return counts
 

@@ -20,11 +20,6 @@ EPOCH = date(1950, 1, 1)
 CAPITALS = (10, 30, 50, 100, 200, 300, 500, 800, 1000, 2000, 3000, 5000, 10000)
 CAPITAL_P = (6, 8, 14, 18, 12, 10, 12, 4, 8, 3, 2, 2, 1)
 AMOUNTS = (50, 100, 200, 300, 500, 800, 1000, 2000, 3000, 5000)
-# District (for addresses and branch codes) by division code.
-DISTRICTS = {"210802": "站前区", "210803": "西市区", "210804": "鲅鱼圈区", "210811": "老边区",
-             "210881": "盖州市", "210882": "大石桥市"}
-BRANCH_CODES = {"鲅鱼圈": "210804", "站前": "210802", "西市": "210803", "老边": "210811",
-                "盖州": "210881", "大石桥": "210882"}
 
 
 @dataclass(slots=True)
@@ -111,7 +106,7 @@ def make_persons(world: World, vocab: Vocab, n: int, rng: random.Random, nrng) -
     area_ix = nrng.choice(len(areas), n, p=area_p / area_p.sum())
     days = nrng.integers(0, (date(2000, 12, 31) - EPOCH).days + 1, n)
     surnames = list(vocab.surnames)
-    sur_ix = nrng.choice(len(surnames), n, p=_weights(len(surnames)))
+    sur_ix = nrng.choice(len(surnames), n, p=_weights(len(surnames), vocab.person_names["surname_exponent"]))
     seen: set[str] = set()
     for i in range(n):
         born = EPOCH + timedelta(days=int(days[i]))
@@ -121,15 +116,15 @@ def make_persons(world: World, vocab: Vocab, n: int, rng: random.Random, nrng) -
 
 
 def _person_name(vocab: Vocab, rng: random.Random, surname: str) -> tuple[str, bool]:
-    u = rng.random()
-    if u < 0.005:
+    u, share = rng.random(), vocab.person_names
+    if u < share["minority"]:
         return rng.choice(vocab.minority_names), True
-    if u < 0.105:  # one in ten carries one of the very common names
+    if u < share["common"]:  # default city: one in ten carries one of the very common names
         return rng.choice(vocab.common_names), False
-    if u < 0.11:
+    if u < share["compound"]:
         surname = rng.choice(vocab.compound_surnames)
     given = vocab.given_chars
-    k = 1 if rng.random() < 0.35 else 2
+    k = 1 if rng.random() < share["single_given"] else 2
     return surname + "".join(rng.choice(given) for _ in range(k)), False
 
 
@@ -227,17 +222,18 @@ class FirmMaker:
         r = self.rng
         if r.random() < self.shape.shared_address:
             return r.choice(self.vocab.shared_addresses)
-        district = DISTRICTS.get(code) or r.choice(list(DISTRICTS.values()))
-        city = "" if district.endswith("市") else "营口市"
+        districts, home = self.vocab.districts, self.vocab.city
+        district = districts.get(code) or r.choice(list(districts.values()))
+        city = "" if district.endswith("市") else home["name"]
         street = r.choice(self.vocab.streets[district])
         room = f"{r.randint(1, 30)}-{r.randint(1, 20)}{r.randint(1, 3):02d}室" if r.random() < 0.3 else ""
-        return f"辽宁省{city}{district}{street}{r.randint(1, 300)}号{room}"
+        return f"{home['province']}{city}{district}{street}{r.randint(1, 300)}号{room}"
 
     def _phone(self, rep: int) -> str:
         r = self.rng
         if rep in self.phones and r.random() < self.shape.shared_phone:
             return self.phones[rep]
-        phone = (f"0417-{r.randint(2, 8)}{r.randrange(10**6):06d}" if r.random() < 0.6
+        phone = (f"{self.vocab.city['phone_area']}-{r.randint(2, 8)}{r.randrange(10**6):06d}" if r.random() < 0.6
                  else f"1{r.choice('3589')}{r.randrange(10**9):09d}")
         self.phones.setdefault(rep, phone)
         return phone
@@ -285,13 +281,13 @@ class FirmMaker:
         while True:
             trade = "".join(r.choices(self.vocab.trade_chars, k=2))
             unit = r.choice(kind["suffix"])
-            name = compose("营口市", trade, "", unit, "", False, self.vocab)
+            name = compose(self.vocab.city["name"], trade, "", unit, "", False, self.vocab)
             if self._claim(name):
                 break
         founded = self._founded()
-        code = r.choice(["210800", "210802", "210803", "210804"])
+        code = r.choice(self.vocab.city["registrar_codes"])
         org = self._org(founded)
-        firm = Firm(self._eid(), "营口市", trade, "", "", unit, "", False, name,
+        firm = Firm(self._eid(), self.vocab.city["name"], trade, "", "", unit, "", False, name,
                     idgen.uscc(kind["prefix"], code, org), org, "", code, founded,
                     int(self.caps[len(self.world.firms)]), self._address(code), self._phone(rep), rep,
                     registry=False)
@@ -311,7 +307,7 @@ class FirmMaker:
         org = self._org(founded)
         firm = Firm(self._eid(), dv["name"], trade, industry, "有限公司", "有限公司", "", False, name,
                     idgen.uscc("91", code, org), org, "", code, founded,
-                    int(self.caps[len(self.world.firms)]), f"{dv['name']}中山路{r.randint(1, 300)}号",
+                    int(self.caps[len(self.world.firms)]), f"{dv['name']}{self.vocab.city['other_city_street']}{r.randint(1, 300)}号",
                     self._phone(rep), rep, registry=False, local=False)
         return self._add(firm)
 
@@ -328,7 +324,7 @@ class FirmMaker:
         if r.random() < 0.3:
             rep = parent.legal_rep  # the parent's legal rep also heads the branch
         founded = max(parent.founded, self._founded())
-        code = BRANCH_CODES[place]
+        code = self.vocab.branch_codes[place]
         org = self._org(founded)
         firm = Firm(self._eid(), parent.div, parent.trade, parent.industry, parent.form,
                     parent.form_written, suffix, parent.bracket, parent.name + suffix,
