@@ -255,6 +255,22 @@ class Evidence(BaseModel):
     weight: float | None = None
 
 
+class FieldWeight(BaseModel):
+    field: str
+    level: str | None = Field(None, description="the comparison level the pair reached (missing: no value)")
+    weight: float = Field(description="the level's weight in bits, log2(m/u); 0 for a missing value")
+
+
+class PairWeights(BaseModel):
+    """A pair's score as a sum of evidence in bits (log2 odds), for a waterfall: the prior, then
+    each field of the model in order, ending at the match weight. Weights and levels only."""
+
+    prior: float = Field(description="log2 odds of a match before any evidence, from the run's fitted prior")
+    fields: list[FieldWeight]
+    match_weight: float = Field(description="prior plus every field's weight")
+    probability: float = Field(description="the match weight as a probability, 1 / (1 + 2^-match_weight)")
+
+
 class ReviewItem(BaseModel):
     pair_id: str
     kind: str
@@ -268,6 +284,9 @@ class ReviewItem(BaseModel):
     reason: str | None = None
     evidence: dict[str, Evidence] = {}
     decision: str | None = Field(None, description="latest steward verdict, if any")
+    weights: PairWeights | None = Field(None, description=(
+        "the score field by field, for a waterfall; none when the resolve output has no run_report.json "
+        "with the fitted model"))
 
     @field_serializer("evidence")
     def _ser_evidence(self, v: dict[str, Evidence]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import threading
 from pathlib import Path
 from functools import cached_property
@@ -353,7 +354,30 @@ class Queries:
             right_mention=r.get("right_mention") or "", left_entity=_str(r.get("left_entity")),
             right_entity=_str(r.get("right_entity")), score=_num(r.get("score")),
             reason=_str(r.get("reason")), evidence=evidence, decision=verdict,
-            left=parties.get(r.get("left_entity") or ""), right=parties.get(r.get("right_entity") or ""))
+            left=parties.get(r.get("left_entity") or ""), right=parties.get(r.get("right_entity") or ""),
+            weights=self._pair_weights(r.get("kind") or "", ev))
+
+    @cached_property
+    def _models(self) -> dict[str, dict]:
+        """Per kind the run's fitted model (prior, weights per field and level), from run_report.json."""
+        path = self.resolved_dir / "run_report.json" if self.resolved_dir else None
+        if path is None or not path.is_file():
+            return {}
+        linkage = json.loads(path.read_text(encoding="utf-8")).get("linkage") or {}
+        return {kind: v["model"] for kind, v in linkage.items() if isinstance(v, dict) and "model" in v}
+
+    def _pair_weights(self, kind: str, ev: Any) -> m.PairWeights | None:
+        """The waterfall of a pair's evidence: the prior's log2 odds, then each model field's weight."""
+        model = self._models.get(kind)
+        if not model or not isinstance(ev, dict):
+            return None
+        prior = math.log2(model["prior"] / (1 - model["prior"]))
+        parts = {name: ev.get(name) if isinstance(ev.get(name), dict) else {} for name in model["weights"]}
+        fields = [m.FieldWeight(field=name, level=_str(e.get("level")) or "missing",
+                                weight=_num(e.get("weight")) or 0.0) for name, e in parts.items()]
+        total = prior + sum(f.weight for f in fields)
+        return m.PairWeights(prior=round(prior, 2), fields=fields, match_weight=round(total, 2),
+                             probability=1 / (1 + 2 ** -max(min(total, 60), -60)))
 
     def review_queue(self, include_decided: bool, limit: int, offset: int) -> m.ReviewQueue:
         latest = self.decisions.latest()
