@@ -49,6 +49,13 @@ def test_profiles_are_data_and_the_second_is_held_out():
         load_profile("nosuch")
 
 
+def test_synth_refuses_an_unknown_profile_naming_the_known_ones(tmp_path):
+    result = runner.invoke(app, ["synth", str(tmp_path / "city"), "--profile", "nosuch"])
+    assert result.exit_code == 2
+    assert "held_out" in result.output and "yingkou" in result.output
+    assert not (tmp_path / "city").exists()
+
+
 @pytest.fixture(scope="module")
 def held_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("held_out")
