@@ -148,6 +148,40 @@ def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (
 
 
 @app.command()
+def ingest(manifest: Annotated[Path, typer.Option(help="The day's batch manifest: sources with `mode: delta` "
+                                                   "(and `op: <column>`) or `mode: snapshot`.", exists=True,
+                                                   dir_okay=False)],
+           into: Annotated[Path, typer.Option("--into", help="A resolve output directory, updated in place.",
+                                              exists=True, file_okay=False)],
+           as_json: Json = False):
+    """Apply a day's batches to a resolve output incrementally; writes DIR/changes.json."""
+    from creditgraph.base.settings import id_key
+    from creditgraph.linkage.decisions import DecisionLog
+    from creditgraph.linkage.incremental import ingest as run_ingest
+    from creditgraph.loaders.manifest import ManifestError
+    settings = get_settings()
+    try:
+        with render.steps("ingesting") as step:
+            changes = run_ingest(manifest, into, DecisionLog(settings.decisions_path).latest(), id_key(settings), step)
+    except ManifestError as e:
+        raise typer.BadParameter(str(e), param_hint="'--manifest'") from None
+    except FileNotFoundError as e:
+        raise typer.BadParameter(str(e), param_hint="'--into'") from None
+    if as_json:
+        return _json(changes)
+    console = render.console()
+    if changes.get("already_applied"):
+        console.print(Text(f"Batch {changes['batch']} was already applied to {into}: nothing changed."))
+        return
+    e = changes["entities"]
+    console.print(Text(f"Rows {changes['rows']}; entities: {len(e['new'])} new, {len(e['merged'])} merges, "
+                       f"{len(e['split'])} splits, {len(e['renamed'])} renamed, {len(e['retired'])} retired, "
+                       f"{len(e['changed'])} changed; list records {', '.join(f'{len(v)} {k}' for k, v in changes['records'].items())}; "
+                       f"{changes['timings_s']['total']} s. Details: {into / 'changes.json'}; "
+                       f"next: creditgraph load --changes --from {into}"))
+
+
+@app.command()
 def evaluate(truth: Annotated[Path, typer.Option(help="The truth `synth` wrote (OUT/truth) or its mentions.csv.",
                                                  exists=True)],
              from_: FromDir = None,

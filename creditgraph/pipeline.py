@@ -12,6 +12,7 @@ from creditgraph.base.files import private_dir, write_private
 from creditgraph.base.settings import Settings, id_key
 from creditgraph.linkage import sweep
 from creditgraph.linkage.decisions import DecisionLog
+from creditgraph.linkage.incremental import save_state
 from creditgraph.linkage.resolve import Resolution, resolve
 from creditgraph.loaders.manifest import load_manifest
 from creditgraph.loaders.reader import mask_rejects, read_manifest
@@ -36,11 +37,17 @@ def _run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step) -
     started = time.perf_counter()
     step("loading exports")
     t = time.perf_counter()
-    load = read_manifest(load_manifest(manifest_path))
+    manifest = load_manifest(manifest_path)
+    load = read_manifest(manifest)
     frames = load.frames()
     load_s = time.perf_counter() - t
     decisions = DecisionLog(settings.decisions_path).latest()
     resolution = resolve(frames, decisions, id_key(settings), step)
+    step("incremental state")
+    t = time.perf_counter()
+    save_state(out_dir, frames, resolution, decisions, [s.name for s in manifest.sources])
+    resolution.kinds = {}  # large: not kept while the outputs are written
+    resolution.report["timings_s"]["incremental_state"] = round(time.perf_counter() - t, 2)
     step("writing outputs")
     t = time.perf_counter()
     write_outputs(out_dir, resolution, frames["rejects"])

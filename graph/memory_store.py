@@ -81,6 +81,26 @@ class MemoryStore(BaseStore):
         self.names = state.get("names")
         if getattr(self.names, "version", None) != NameIndex.VERSION:  # none yet, or an older format
             self.names = NameIndex.of_graph(self.graph, ENTITY_LABELS)
+        self._seen = self._stamp()
+
+    def _stamp(self) -> tuple | None:
+        try:
+            st = self.path.stat()
+        except (AttributeError, TypeError, OSError):
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def refresh(self) -> None:
+        """Read the pickle again when another process replaced it (a `creditgraph load` or
+        `load --changes` beside a running API): the API shows a load without a restart."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._seen:
+            return
+        with self.path.open("rb") as f:
+            state = pickle.load(f)
+        self.graph, self.names, self._seen = state["graph"], state.get("names"), stamp
+        if getattr(self.names, "version", None) != NameIndex.VERSION:
+            self.names = NameIndex.of_graph(self.graph, ENTITY_LABELS)
 
     # ------------------------------------------------------------------ load
     def load(self, out_dir: Path | str, *, batch_size: int = 5000,
@@ -156,6 +176,7 @@ class MemoryStore(BaseStore):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self._seen = self._stamp()  # our own write: nothing to read again
 
     def counts(self) -> dict[str, int]:
         return {"nodes": self.graph.number_of_nodes(), "relations": self.graph.number_of_edges()}
@@ -163,6 +184,7 @@ class MemoryStore(BaseStore):
     # ------------------------------------------------------------------ query
     def query(self, name: str, **params: Any) -> list[dict]:
         _, merged = self.prepare(name, params)  # the same checks (variants, ranges) as the Cypher side
+        self.refresh()
         return QUERIES[name](self, **merged)
 
     def close(self) -> None:

@@ -35,7 +35,7 @@ from creditgraph import cypher
 
 # the top-level cypher/ directory, a data-only package so that wheels ship it
 CYPHER_DIR = Path(cypher.__file__).resolve().parent
-INTERNAL_FILES = {"schema.cypher", "load.cypher"}
+INTERNAL_FILES = {"schema.cypher", "load.cypher", "changes.cypher"}
 
 _HEADER = re.compile(r"^\s*//\s*(name|when|defaults|range)\s*:\s*(.*?)\s*$")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

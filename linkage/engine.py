@@ -51,27 +51,17 @@ class Training:
 
 
 def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int = 200,
-         training: Training | None = None, seed: int = 0, one_to_one: bool = False) -> LinkResult:
+         training: Training | None = None, seed: int = 0, one_to_one: bool = False,
+         fit: bool = True) -> LinkResult:
     """Score and cluster records. u always comes from random pairs; m from `training` when
     given (identifier-confirmed pairs), else from EM on the candidate pairs. The model passed in
-    is left as it is: the result holds the fitted copy."""
+    is left as it is: the result holds the fitted copy. fit=False scores with the model as
+    given (an incremental ingest reuses the full run's fitted model: linkage.incremental)."""
     model = model.copy()
     cands = candidate_pairs(records.keys, max_block=max_block, groups=records.groups)
     left, right = _with_pairs(cands.left, cands.right, [(a, b) for a, b, _ in records.conflicts])
     levels = compare_pairs(model, records.values, left, right)
-    if len(records) >= 200:  # fewer records give too few distinct random pairs: keep starting u
-        model.estimate_u(_random_levels(model, records, seed))
-    if training is not None and len(training.left) >= 100:
-        model.estimate_m(compare_pairs(model, training.values, training.left, training.right),
-                         training.defining_fields)
-        em = {"m_from": f"{len(training.left)} identifier-confirmed pairs", "u_from": "random pairs"}
-    else:
-        em = _fit_em(model, levels, _total_pairs(records))
-    if model.prior_from == "em":
-        em["prior"] = model.fit_prior(levels, _total_pairs(records))
-        em["match_share"] = em["prior"]["match_share"]
-    if em.get("iterations"):
-        model.check_fit(em["match_share"])
+    em = _fit(model, records, levels, training, seed) if fit else {"fitted": "reused"}
     odds = model.log_odds(levels)
     prob = probability_of(odds)
     em.setdefault("match_share", round(float(prob.mean()), 4) if len(prob) else 0.0)  # as scored
@@ -89,6 +79,24 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
              "largest_skipped": sorted(cands.skipped_blocks.items(), key=lambda kv: -kv[1])[:5],
              "status": pairs["status"].value_counts().to_dict()}
     return LinkResult(result.labels, pairs, levels, model, stats, inputs)
+
+
+def _fit(model: MatchModel, records: Records, levels: np.ndarray, training: Training | None, seed: int) -> dict:
+    """u from random pairs; m from the training pairs, else EM; the prior where the model fits it."""
+    if len(records) >= 200:  # fewer records give too few distinct random pairs: keep starting u
+        model.estimate_u(_random_levels(model, records, seed))
+    if training is not None and len(training.left) >= 100:
+        model.estimate_m(compare_pairs(model, training.values, training.left, training.right),
+                         training.defining_fields)
+        em = {"m_from": f"{len(training.left)} identifier-confirmed pairs", "u_from": "random pairs"}
+    else:
+        em = _fit_em(model, levels, _total_pairs(records))
+    if model.prior_from == "em":
+        em["prior"] = model.fit_prior(levels, _total_pairs(records))
+        em["match_share"] = em["prior"]["match_share"]
+    if em.get("iterations"):
+        model.check_fit(em["match_share"])
+    return em
 
 
 def _name_rank(model: MatchModel, levels: np.ndarray) -> np.ndarray | None:

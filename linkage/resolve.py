@@ -45,6 +45,7 @@ class Resolution:
     share_issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # shares past 100%: shares_over_100
     scored: dict = field(default_factory=dict)  # kind -> sweep.ScoredKind, for the evaluation report
     report: dict = field(default_factory=dict)
+    kinds: dict = field(default_factory=dict)  # kind -> KindResult, for the incremental state (dropped after)
 
 
 class _Timer:
@@ -62,12 +63,16 @@ class _Timer:
 
 
 def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], key: bytes,
-            step=lambda name: None) -> Resolution:
+            step=lambda name: None, models: dict[str, MatchModel] | None = None) -> Resolution:
+    """`models` (kind -> fitted model) scores with those models as they are instead of fitting
+    the model files' (an incremental ingest's equal full run: linkage.incremental)."""
     mentions, relations = frames["mentions"], frames["relations"]
     timed = _Timer(step)
-    ent = timed("enterprises", _resolve_kind, "enterprise", mentions, relations, decisions, None, key)
+    models = models or {}
+    ent = timed("enterprises", _resolve_kind, "enterprise", mentions, relations, decisions, None, key,
+                models.get("enterprise"))
     firms = ent.mentions.set_index("mention_id")["entity_id"]
-    per = timed("persons", _resolve_kind, "person", mentions, relations, decisions, firms, key)
+    per = timed("persons", _resolve_kind, "person", mentions, relations, decisions, firms, key, models.get("person"))
     assigned = pd.concat([ent.mentions, per.mentions])
     entity_of = assigned.set_index("mention_id")["entity_id"]
     out = Resolution(
@@ -83,6 +88,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
     out.scored = {kind: scored_kind(res.link, res.mentions, codes[kind]) for kind, res in kinds.items()}
     out.review = with_worth(out.review, out.mentions, out.relations, out.lists)
     out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
+    out.kinds = {"enterprise": ent, "person": per}
     out.report = {"timings_s": timed.seconds,
                   "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
                   "person": {**per.link.stats, "model": per.link.model.describe()}}
@@ -102,7 +108,7 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 # -- one kind ---------------------------------------------------------------------------------
 
-def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key) -> KindResult:
+def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key, fitted=None) -> KindResult:
     m = mentions[mentions["kind"] == kind].reset_index(drop=True)
     if kind == "enterprise":
         f = enterprise_features(m, _legal_rep_names(m, mentions, relations))
@@ -116,7 +122,8 @@ def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key) -> K
         records, record_of = person_records(m, f, apart)
         training = training_pairs(f, record_of, person_fields, {"id", "birth_date", "context"})
     must, cannot = _constraints(decisions, m["mention_id"], record_of)
-    result = link(MatchModel.load(kind), records, cannot=cannot, must=must, training=training)
+    result = link(fitted or MatchModel.load(kind), records, cannot=cannot, must=must, training=training,
+                  fit=fitted is None)
     m = m.assign(record=record_of, cluster=result.labels[record_of])
     m["score"] = _scores(m, f, result)
     m["entity_id"] = _entity_ids(kind, m, f, key)
