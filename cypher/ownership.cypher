@@ -22,6 +22,21 @@ WHERE round(total, 9) >= $threshold
 RETURN o.entity_id AS person_id, o.name AS name, round(total, 6) AS share, chains
 ORDER BY share DESC, person_id
 
+// name: shareholders
+// defaults: {"threshold": 0.25}
+// The direct shareholders (persons or enterprises) of $entity_id holding at least $threshold
+// of it (a missing ratio counts 0; two recorded holdings of one holder: the larger). Rows:
+// {entity_id, kind, name, identifier, identifier_type, id_masked, ratio, path [{from, type,
+// to, ratio}]}, ordered by ratio descending, then entity_id. The credit profile asks which
+// of them are under discipline.
+MATCH (h:Entity)-[r:SHAREHOLDER_OF]->(f:Entity {entity_id: $entity_id})
+WITH h, f, max(coalesce(r.ratio, 0.0)) AS ratio
+WHERE round(ratio, 9) >= $threshold
+RETURN h.entity_id AS entity_id, h.kind AS kind, h.name AS name, h.identifier AS identifier,
+       h.identifier_type AS identifier_type, h.id_masked AS id_masked, ratio,
+       [{from: h.entity_id, type: 'SHAREHOLDER_OF', to: f.entity_id, ratio: ratio}] AS path
+ORDER BY ratio DESC, entity_id
+
 // name: guarantee_circles
 // when: entity_id=*
 // defaults: {"max_len": 6, "entity_id": null}

@@ -41,6 +41,8 @@ ANSWERED = [  # (query, params): each has a non-empty answer on the fixture
     ("beneficial_owners", {"entity_id": "E-0001", "threshold": 0.0}),
     ("beneficial_owners", {"entity_id": "E-0006", "threshold": 0.0}),
     ("beneficial_owners", {"entity_id": "E-0003"}),
+    ("shareholders", {"entity_id": "E-0001"}),                 # a firm and a person's holding firm
+    ("shareholders", {"entity_id": "E-0006", "threshold": 0.1}),  # persons and a firm, ratio order
     ("joint_discipline_forward", {"entity_id": "E-0001"}),     # two lists, controller by chain
     ("joint_discipline_forward", {"entity_id": "E-0001", "threshold": 0.5}),
     ("joint_discipline_forward", {"entity_id": "E-0002"}),     # tax memorandum
