@@ -8,6 +8,7 @@
 | related             |         |      x       |         |   x   |
 | discipline_forward  |         |      x       |         |   x   |
 | discipline_reverse  |    x    |      x       |         |   x   |
+| history             |         |      x       |         |   x   |
 | beneficial_owners   |    x    |      x       |         |   x   |
 | guarantee_circles   |         |      x       |         |   x   |
 | path                |         |      x       |         |   x   |
@@ -15,6 +16,8 @@
 | audit               |         |              |         |   x   |
 | clear_id_numbers    |         |      x       |         |   x   |
 
+`history` is not an endpoint either: it lets `include_history=true` show records outside their
+period (not yet in force, ended, removed) beside those in force; a service sees what applies.
 `clear_id_numbers` is not an endpoint: it decides whether a person's identity number is
 shown in clear (from the resolve output's identity vault) or masked, in every response.
 `search_id_number` is /search/identifier given a person's identity number (enterprise
@@ -40,6 +43,7 @@ class Permission(str, Enum):
     RELATED = "related"
     DISCIPLINE_FORWARD = "discipline_forward"
     DISCIPLINE_REVERSE = "discipline_reverse"
+    HISTORY = "history"
     BENEFICIAL_OWNERS = "beneficial_owners"
     GUARANTEE_CIRCLES = "guarantee_circles"
     PATH = "path"
@@ -58,6 +62,7 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     P.RELATED: frozenset({I, A}),
     P.DISCIPLINE_FORWARD: frozenset({I, A}),
     P.DISCIPLINE_REVERSE: frozenset({S, I, A}),
+    P.HISTORY: frozenset({I, A}),
     P.BENEFICIAL_OWNERS: frozenset({S, I, A}),
     P.GUARANTEE_CIRCLES: frozenset({I, A}),
     P.PATH: frozenset({I, A}),

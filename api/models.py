@@ -85,6 +85,10 @@ class ListRecord(BaseModel):
     date: str | None = None
     source: str | None = None
     record_id: str | None = None
+    effective_from: str | None = None
+    effective_to: str | None = Field(None, description="the last day in force (a term), if any")
+    removed_on: str | None = Field(None, description="removed (performed, revoked, repaired, expired) from this day")
+    removal_reason: str | None = None
 
 
 class EntityDetail(Party):
@@ -157,22 +161,33 @@ class DisciplineHit(BaseModel):
 
     listed: Party
     reached: Party
-    relation: str = Field(description="legal_rep, controller, director, ..., or self (reverse)")
+    relation: str = Field(description="legal_rep, controller, director, ..., or self (reverse; an incentive)")
     role: str | None = Field(None, description="an executive's role text")
+    kind: str | None = Field(None, description=(
+        "discipline (a negative list's joint discipline; reverse: a record on the lists checked) or "
+        "incentive (a red list's measures, reaching the listed entity itself)"))
     list: str
     record_uid: str | None = None
     authority: str | None = None
     case_no: str | None = None
     date: str | None = None
     rule: str | None = None
-    basis: str | None = Field(None, description="the rule that extends the listing")
+    basis: str | None = Field(None, description="the rule that extends the listing, or grants the incentive")
+    measures: list[str] = Field([], description="an incentive's measures (green_channel, fewer_inspections, ...)")
     share: float | None = Field(None, description="a controller's ultimate share")
     path: list[Edge] = []
+    status: str | None = Field(None, description=(
+        "the record at `as_of`: in_force, or (include_history only) not_yet, ended, removed"))
+    effective_from: str | None = None
+    effective_to: str | None = Field(None, description="the last day in force (a term), if any")
+    removed_on: str | None = Field(None, description="the day a removal took effect: not in force from then")
+    removal_reason: str | None = Field(None, description="performed, revoked, repaired or expired")
 
 
 class DisciplineResult(BaseModel):
     entity: Party
     direction: str
+    as_of: str | None = Field(None, description="the date the rules were applied at (YYYY-MM-DD)")
     hits: list[DisciplineHit]
 
 

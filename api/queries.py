@@ -10,6 +10,7 @@ import csv
 import json
 import math
 import threading
+from datetime import date
 from pathlib import Path
 from functools import cached_property
 from typing import Any
@@ -20,7 +21,7 @@ from creditgraph.api.masking import clear_ids_allowed
 from creditgraph.base.privacy import id_hash, mask
 from creditgraph.base.settings import Settings, get_settings, id_key
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict, pair_key
-from creditgraph.graph.store import normalise_name
+from creditgraph.graph.store import as_of_text, normalise_name
 from creditgraph.linkage import review
 from creditgraph.linkage.identifiers import Identifier, classify
 
@@ -125,7 +126,8 @@ class Queries:
     @staticmethod
     def _list_record(r: dict) -> m.ListRecord:
         return m.ListRecord(**{k: _str(r.get(k)) for k in
-                               ("record_uid", "grade", "authority", "case_no", "date", "source", "record_id")},
+                               ("record_uid", "grade", "authority", "case_no", "date", "source", "record_id",
+                                "effective_from", "effective_to", "removed_on", "removal_reason")},
                             list=str(r.get("list") or ""))
 
     # --- entities ---------------------------------------------------------------------------
@@ -257,11 +259,15 @@ class Queries:
                    for r in rows[:limit]]
         return m.SharedContactsResult(entity=entity, max_sharing=max_sharing, parties=parties)
 
-    def discipline(self, entity_id: str, direction: str) -> m.DisciplineResult:
+    def discipline(self, entity_id: str, direction: str, as_of: date | str | None = None,
+                   include_history: bool = False) -> m.DisciplineResult:
+        """Forward or reverse joint discipline (and incentives) at `as_of` (a date or ISO text;
+        None: today); records out of force too, with their status, when include_history."""
         entity = self.entity_party(entity_id)
+        when = {"as_of": as_of_text(as_of), "include_history": include_history}
         hits = []
         if direction == "forward":
-            for r in self._q("joint_discipline_forward", entity_id=entity_id):
+            for r in self._q("joint_discipline_forward", entity_id=entity_id, **when):
                 listed = {"entity_id": r.get("subject_id"), "name": r.get("subject_name"),
                           "kind": r.get("subject_kind")}
                 reached = {"entity_id": r.get("target_id"), "name": r.get("target_name"),
@@ -271,9 +277,9 @@ class Queries:
                     relation=str(r.get("role") or ""), list=str(r.get("list") or ""),
                     record_uid=_str(r.get("record_uid")), rule=_str(r.get("rule")),
                     basis=_str(r.get("basis")), share=_num(r.get("share")),
-                    path=self._steps(r.get("path"))))
+                    path=self._steps(r.get("path")), **self._dated(r)))
         else:
-            for r in self._q("joint_discipline_reverse", entity_id=entity_id):
+            for r in self._q("joint_discipline_reverse", entity_id=entity_id, **when):
                 holder = {"entity_id": r.get("holder_id"), "name": r.get("holder_name"),
                           "kind": r.get("holder_kind")}
                 hits.append(m.DisciplineHit(
@@ -281,9 +287,16 @@ class Queries:
                     relation=str(r.get("relation") or ""), role=_str(r.get("role")),
                     list=str(r.get("list") or ""), record_uid=_str(r.get("record_uid")),
                     authority=_str(r.get("authority")), case_no=_str(r.get("case_no")),
-                    date=_str(r.get("date")), share=_num(r.get("share")),
-                    path=self._steps(r.get("path"))))
-        return m.DisciplineResult(entity=entity, direction=direction, hits=hits)
+                    date=_str(r.get("date")), rule=_str(r.get("rule")), basis=_str(r.get("basis")),
+                    share=_num(r.get("share")), path=self._steps(r.get("path")), **self._dated(r)))
+        return m.DisciplineResult(entity=entity, direction=direction, as_of=when["as_of"], hits=hits)
+
+    @staticmethod
+    def _dated(r: dict) -> dict:
+        """A hit's rule kind and measures, and its record's period and status."""
+        return {"kind": _str(r.get("kind")), "measures": [str(x) for x in r.get("measures") or []],
+                **{k: _str(r.get(k)) for k in ("status", "effective_from", "effective_to", "removed_on",
+                                                "removal_reason")}}
 
     def beneficial_owners(self, entity_id: str, threshold: float) -> m.OwnersResult:
         entity = self.entity_party(entity_id)

@@ -16,6 +16,7 @@ from creditgraph.linkage.incremental import save_state
 from creditgraph.linkage.resolve import Resolution, resolve
 from creditgraph.loaders.manifest import load_manifest
 from creditgraph.loaders.reader import mask_rejects, read_manifest
+from creditgraph.loaders.removals import apply_removals
 
 OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relations": "relations.csv",
                 "lists": "list_records.csv", "review": "review_queue.csv", "share_issues": "share_issues.csv"}
@@ -39,7 +40,7 @@ def _run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step) -
     t = time.perf_counter()
     manifest = load_manifest(manifest_path)
     load = read_manifest(manifest)
-    frames = load.frames()
+    frames = apply_removals(load.frames(), load.reports)  # removal exports end the records they name
     load_s = time.perf_counter() - t
     decisions = DecisionLog(settings.decisions_path).latest()
     resolution = resolve(frames, decisions, id_key(settings), step)

@@ -364,7 +364,12 @@ def _present(value) -> bool:
 def _lists(lists: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
     out = lists.assign(entity_id=lists["mention_id"].map(entity_of),
                        record_uid=lists["source"] + ":" + lists["record_id"].astype(str) + ":" + lists["list"])
-    return out[["record_uid", "entity_id", "list", "grade", "authority", "case_no", "date", "source", "record_id"]]
+    return out.reindex(columns=LIST_RECORD_COLUMNS)  # frames read before records had periods lack them
+
+
+# list_records.csv (docs/architecture.md): the record, its department and its period
+LIST_RECORD_COLUMNS = ["record_uid", "entity_id", "list", "grade", "authority", "case_no", "date", "source",
+                       "record_id", "department", "effective_from", "effective_to", "removed_on", "removal_reason"]
 
 
 def queue_codes(res: KindResult, decisions: dict, relations: pd.DataFrame) -> np.ndarray:

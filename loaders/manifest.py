@@ -190,19 +190,76 @@ def list_catalogue() -> dict[str, ListEntry]:
     return {name: ListEntry(**entry) for name, entry in raw.items()}
 
 
+REMOVAL_REASONS = ("performed", "revoked", "repaired", "expired")
+RemovalReason = Literal["performed", "revoked", "repaired", "expired"]
+_TERM = re.compile(r"([1-9][0-9]*)([ym])")
+DATE_KEYS = ("effective_from", "effective_to", "removed_on")
+
+
+def _date_field(key: str, value) -> FieldSpec:
+    """A date of a record's period: a bare column name is read as a date."""
+    spec = _field(key, {"column": value, "type": "date"} if isinstance(value, str) else value)
+    if spec.type != "date" and spec.literal is None:
+        raise ValueError(f"field {key!r}: a period's date takes `type: date`")
+    return spec
+
+
+class Reasons(Strict):
+    """A removal's reason: a column (or literal) whose values `map` turns into one of
+    REMOVAL_REASONS; a value already one of them needs no entry."""
+    column: str | None = None
+    literal: RemovalReason | None = None
+    map: dict[str, RemovalReason] = {}
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.column is None) == (self.literal is None):
+            raise ValueError("a removal reason takes exactly one of `column` or `literal`")
+        return self
+
+
 class ListSpec(Strict):
     party: str
     list: str
     grade: FieldSpec | None = None
     authority: FieldSpec | None = None
     case_no: FieldSpec | None = None
-    date: FieldSpec | None = None
+    date: FieldSpec | None = None  # publication date
     when: Condition | None = None
+    # The record's period (docs/architecture.md, "Records over time"): from (default: `date`),
+    # to (the last day in force; else `term` after the start, else none: in force until removed)
+    effective_from: FieldSpec | None = None
+    effective_to: FieldSpec | None = None
+    term: str | None = None  # the list's own term: `3y`, `18m`
+    removed_on: FieldSpec | None = None
+    removal_reason: Reasons | None = None
 
     @field_validator("grade", "authority", "case_no", "date", mode="before")
     @classmethod
     def _spec(cls, value, info):
         return None if value is None else _field(info.field_name, value)
+
+    @field_validator(*DATE_KEYS, mode="before")
+    @classmethod
+    def _period(cls, value, info):
+        return None if value is None else _date_field(info.field_name, value)
+
+    @field_validator("removal_reason", mode="before")
+    @classmethod
+    def _reason(cls, value):
+        return {"column": value} if isinstance(value, str) else value
+
+    @field_validator("term")
+    @classmethod
+    def _term(cls, value):
+        if value is not None and not _TERM.fullmatch(value):
+            raise ValueError(f"term {value!r}: years or months, `3y` or `18m`")
+        return value
+
+    def columns(self) -> set[str]:
+        specs = (self.grade, self.authority, self.case_no, self.date, self.effective_from,
+                 self.effective_to, self.removed_on, self.removal_reason)
+        return {s.column for s in specs if s and s.column} | ({self.when.column} if self.when else set())
 
     @field_validator("list")
     @classmethod
@@ -216,7 +273,54 @@ class ListSpec(Strict):
     def _graded(self):
         if list_catalogue()[self.list].kind == "grade" and self.grade is None:
             raise ValueError(f"list {self.list!r} is a grade: its records need a `grade` field")
+        if self.term and self.effective_from is None and self.date is None:
+            raise ValueError("a `term` runs from the record's start: map `effective_from` or `date`")
         return self
+
+
+class RemovalSpec(Strict):
+    """What a source of kind `removals` ends: a record of `source` named by its record id, or by
+    case number + the subject's identifier; on `removed_on`, for `reason`."""
+    source: str
+    list: str | None = None  # only that list's records (a row may carry several)
+    record_id: FieldSpec | None = None
+    case_no: FieldSpec | None = None
+    identifier: FieldSpec | None = None
+    removed_on: FieldSpec
+    reason: Reasons
+
+    @field_validator("record_id", "case_no", "identifier", mode="before")
+    @classmethod
+    def _spec(cls, value, info):
+        return None if value is None else _field(info.field_name, value)
+
+    @field_validator("removed_on", mode="before")
+    @classmethod
+    def _date(cls, value):
+        return _date_field("removed_on", value)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value):
+        return {"column": value} if isinstance(value, str) else value
+
+    @field_validator("list")
+    @classmethod
+    def _known(cls, value):
+        if value is not None and value not in list_catalogue():
+            raise ValueError(f"unknown list {value!r}: not in the catalogue cypher/lists.yaml")
+        return value
+
+    @model_validator(mode="after")
+    def _names_a_record(self):
+        by_case = self.case_no is not None and self.identifier is not None
+        if (self.record_id is not None) == by_case or (not by_case and (self.case_no or self.identifier)):
+            raise ValueError("a removal names its record by `record_id`, or by `case_no` and `identifier`")
+        return self
+
+    def columns(self) -> set[str]:
+        specs = (self.record_id, self.case_no, self.identifier, self.removed_on, self.reason)
+        return {s.column for s in specs if s and s.column}
 
 
 # The keys each format takes beside the common ones (name, department, record_id, parties...).
@@ -242,7 +346,9 @@ class SourceSpec(Strict):
     query: str | None = None  # sql: a SELECT run as given, read only
     record_id: str
     main: str = "subject"  # the row's main party; the other party keys are free role names
-    parties: dict[str, PartySpec]
+    kind: Literal["records", "removals"] = "records"  # removals: each row ends a record (`removes`)
+    removes: RemovalSpec | None = None
+    parties: dict[str, PartySpec] = {}
     relations: list[RelationSpec] = []
     lists: list[ListSpec] = []
 
@@ -278,6 +384,13 @@ class SourceSpec(Strict):
 
     @model_validator(mode="after")
     def _references(self):
+        if self.kind == "removals":
+            if self.removes is None or self.parties or self.relations or self.lists:
+                raise ValueError("a source of kind `removals` has `removes` (the records it ends), "
+                                 "no parties, relations or lists")
+            return self
+        if self.removes is not None:
+            raise ValueError("`removes` goes with `kind: removals`")
         main = self.parties.get(self.main)
         if main is None:
             raise ValueError(f"the main party {self.main!r} is not among the parties {sorted(self.parties)}; "
@@ -302,8 +415,8 @@ class SourceSpec(Strict):
             cols |= {s.column for s in rel.props.values() if s.column}
             cols |= {rel.when.column} if rel.when else set()
         for lst in self.lists:
-            cols |= {s.column for s in (lst.grade, lst.authority, lst.case_no, lst.date) if s and s.column}
-            cols |= {lst.when.column} if lst.when else set()
+            cols |= lst.columns()
+        cols |= self.removes.columns() if self.removes else set()
         return cols
 
 
@@ -331,6 +444,11 @@ class Manifest(Strict):
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {sorted(dupes)}")
+        kinds = {s.name: s.kind for s in self.sources}
+        for s in self.sources:
+            if s.removes and kinds.get(s.removes.source) != "records":
+                raise ValueError(f"source {s.name!r} removes records of {s.removes.source!r}, which is not "
+                                 f"a source of records in this manifest; sources: {sorted(kinds)}")
         return self
 
     def path_of(self, source: SourceSpec) -> Path | None:

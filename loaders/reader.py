@@ -22,6 +22,7 @@ import pandas as pd
 from creditgraph.base.privacy import scrub
 from creditgraph.loaders.fields import FieldError, parse_value
 from creditgraph.loaders.manifest import FieldSpec, Manifest, PartySpec, SourceSpec
+from creditgraph.loaders.removals import REMOVAL_COLUMNS, raw_text, reason_of, term_end
 from creditgraph.loaders.sql import SqlSourceError, sql_rows
 from creditgraph.loaders.xlsx import SheetError, sheet_rows
 
@@ -30,7 +31,8 @@ MENTION_FIELDS = ("birth_date", "gender", "address", "phone", "email")
 MENTION_COLUMNS = ["mention_id", "source", "department", "file", "line", "record_id", "role", "kind",
                    "name", "identifiers", *MENTION_FIELDS, "attrs"]
 RELATION_COLUMNS = ["from_mention", "to_mention", "type", "ratio", "role", "amount", "source", "record_id"]
-LIST_COLUMNS = ["mention_id", "list", "grade", "authority", "case_no", "date", "source", "record_id"]
+LIST_COLUMNS = ["mention_id", "list", "grade", "authority", "case_no", "date", "source", "record_id",
+                "department", "effective_from", "effective_to", "removed_on", "removal_reason"]
 REJECT_COLUMNS = ["file", "line", "column", "reason", "source", "raw"]
 
 
@@ -56,7 +58,7 @@ class SourceReport:
 
 
 COLUMNS = {"mentions": MENTION_COLUMNS, "relations": RELATION_COLUMNS, "lists": LIST_COLUMNS,
-           "rejects": REJECT_COLUMNS}
+           "rejects": REJECT_COLUMNS, "removals": REMOVAL_COLUMNS}
 PARALLEL_BYTES = 20_000_000  # below this much input, a process pool costs more than it saves
 
 
@@ -68,6 +70,7 @@ class LoadResult:
     relations: list[dict] = field(default_factory=list)
     lists: list[dict] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
+    removals: list[dict] = field(default_factory=list)  # rows of sources of kind `removals`
     reports: list[SourceReport] = field(default_factory=list)
     chunks: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: {k: [] for k in COLUMNS})
 
@@ -265,7 +268,7 @@ def _read_rows(source: SourceSpec, header: list[str], rows, report: SourceReport
         except RowError as e:
             report.rejected += 1
             result.rejects.append(_reject(report.file, line, e.column, e.reason, source.name, raw))
-    if not report.rows_read and not report.error:
+    if not report.rows_read and not report.error and source.kind != "removals":  # a day may remove nothing
         report.error = f"source {source.name!r}: {report.file} has a header but no data rows"
     return report
 
@@ -372,6 +375,10 @@ def _accept(source: SourceSpec, header: list[str], values: list[str], line: int,
         raise RowError(source.record_id, "empty record id")
     if record_id in seen:
         raise RowError(source.record_id, f"duplicate record id {record_id!r} (first on line {seen[record_id]})")
+    if source.kind == "removals":
+        result.removals.append(_removal(source, row, record_id, line, report.file, values))
+        seen[record_id] = line
+        return
     mentions = {}
     for role, party in source.parties.items():
         mention = _party(source, role, party, row, record_id, line, report.file)
@@ -463,4 +470,47 @@ def _list_record(source, spec, row, mentions, record_id) -> dict | None:
     values = {k: _value(s, row) if s else None for k, s in
               (("grade", spec.grade), ("authority", spec.authority), ("case_no", spec.case_no), ("date", spec.date))}
     return {"mention_id": mentions[spec.party]["mention_id"], "list": spec.list, **values,
-            "source": source.name, "record_id": record_id}
+            "source": source.name, "record_id": record_id, "department": source.department,
+            **_period(spec, row, values["date"])}
+
+
+def _period(spec, row, published: str | None) -> dict:
+    """effective_from (default: the publication date), effective_to (else the list's term after
+    the start), removed_on, removal_reason."""
+    start = _value(spec.effective_from, row) if spec.effective_from else published
+    end = _value(spec.effective_to, row) if spec.effective_to else None
+    if end is None and spec.term and start:
+        end = term_end(start, spec.term)
+    if start and end and end < start:
+        column = spec.effective_to.column if spec.effective_to else ""
+        raise RowError(column or "", f"the record ends ({end}) before it starts ({start})")
+    return {"effective_from": start, "effective_to": end,
+            "removed_on": _value(spec.removed_on, row) if spec.removed_on else None,
+            "removal_reason": _reason(spec.removal_reason, row)}
+
+
+def _reason(spec, row) -> str | None:
+    if spec is None:
+        return None
+    try:
+        return reason_of(spec, row)
+    except ValueError as e:
+        raise RowError(spec.column or "", str(e)) from None
+
+
+def _removal(source, row, record_id, line, file, values) -> dict:
+    """A row of a removals source: the record it names and when and why it ends."""
+    rm = source.removes
+    named = {k: _value(s, row) if s else None for k, s in
+             (("target_record_id", rm.record_id), ("case_no", rm.case_no), ("identifier", rm.identifier))}
+    needed = {"target_record_id": rm.record_id} if rm.record_id else {"case_no": rm.case_no, "identifier": rm.identifier}
+    for k, spec in needed.items():
+        if not named[k]:
+            raise RowError(spec.column or "", f"the removal does not name its record: empty {k}")
+    key = rm.record_id or rm.case_no
+    removed_on = _value(rm.removed_on, row)
+    if not removed_on:
+        raise RowError(rm.removed_on.column or "", "the removal has no date")
+    return {"source": source.name, "record_id": record_id, "file": file, "line": line, "raw": raw_text(values),
+            "column": key.column or "", "target_source": rm.source, "target_list": rm.list, **named,
+            "removed_on": removed_on, "removal_reason": _reason(rm.reason, row)}

@@ -6,12 +6,14 @@ shows (indices into World.rels) and the list records it carries.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable, Iterator
 
+from creditgraph.loaders.removals import term_end
 from creditgraph.synth.idgen import old_tax_no
-from creditgraph.synth.noise import Garbler
+from creditgraph.synth.noise import Garbler, fmt_date
 from creditgraph.synth.world import World
 
 
@@ -21,6 +23,7 @@ class Row:
     parties: list[tuple[str, str]]
     rels: list[int] = field(default_factory=list)
     lists: list[tuple[str, str, str]] = field(default_factory=list)
+    ends: tuple[str, str] | None = None   # a removal's row: the (source, record id) it ends
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,41 @@ class Export:
 
 
 RECORD_ID = "记录号"
+
+
+# --- a listing's life --------------------------------------------------------------------------
+# Terms and removals are drawn from a stream of their own (a hash of the record), so they leave
+# every other draw of an export, and so the city's noise, as it was. Nothing is removed after
+# the day the departments exported.
+EXPORTED = date(2026, 11, 30)
+COURT_TERM = 0.4          # listings with a term (SPC 2017: 2 years), the others until performed
+COURT_EXTENDED = 0.25     # of those, extended by a year (3 years)
+COURT_REMOVED = 0.25      # listings removed early: performed, or the basis revoked
+COURT_REVOKED = 0.2
+TAX_REPAIRED = 0.35       # major tax violations repaired (taxes, late fees and fines paid)
+REMOVAL_REASONS = {"performed": "履行完毕", "revoked": "撤销失信决定"}
+
+
+def _draw(*key) -> float:
+    """A uniform number in [0, 1) fixed by `key`."""
+    digest = hashlib.sha256("|".join(map(str, key)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64
+
+
+def _date_text(d: date, *key) -> str:
+    """A date in one of the formats real exports mix, chosen by `key`."""
+    return fmt_date(d, int(_draw(*key, "format") * 4) if _draw(*key, "other") < 0.3 else 0)
+
+
+def _removed(published: date, *key) -> date | None:
+    """The day a listing published on `published` is removed, if it is before the export."""
+    day = published + timedelta(days=60 + int(_draw(*key, "when") * 900))
+    return day if day <= EXPORTED else None
+
+
+def _record_id(source: str, n: int) -> str:
+    """The record id generate.write_export gives the n-th row of `source` (from 1)."""
+    return f"{next(e.prefix for e in EXPORTS if e.source == source)}{n:08d}"
 
 
 # --- market regulation -----------------------------------------------------------------------
@@ -85,7 +123,9 @@ def branch_rows(w: World, g: Garbler) -> Iterator[Row]:
 # --- tax ---------------------------------------------------------------------------------------
 
 def tax_rows(w: World, g: Garbler) -> Iterator[Row]:
-    for ix, grade, year, major in w.tax:
+    repairs = w.removals.setdefault("credit_repair", [])
+    for n, (ix, grade, year, major) in enumerate(w.tax, 1):
+        key = ("tax", n, grade, year)
         f = w.firms[ix]
         taxno = old_tax_no(f.div_code, f.org) if g.hit(g.r.tax_old_number, "old_tax_number") else g.firm_id(f)
         rep, fin = w.persons[f.legal_rep], w.persons[f.finance] if f.finance >= 0 else None
@@ -94,7 +134,15 @@ def tax_rows(w: World, g: Garbler) -> Iterator[Row]:
         # Tax registration files the finance officer with an identity number (the form asks for it);
         # the legal representative only by name, to be linked through the firm.
         fin_id = g.person_id(fin) if fin_name else ""
-        values = [taxno, g.firm_name(f), rep_name, fin_name, fin_id, grade, str(year), "是" if major else "否"]
+        # the grade of a year is published in April of the next
+        published = date(year + 1, 4, 1) + timedelta(days=int(_draw(*key, "published") * 30))
+        values = [taxno, g.firm_name(f), rep_name, fin_name, fin_id, grade, str(year), "是" if major else "否",
+                  _date_text(published, *key)]
+        # the first major violation is repaired in every city, so the credit-repair list has a row
+        repaired = major and (not repairs or _draw(*key, "repaired") < TAX_REPAIRED) and _removed(published, *key)
+        if repaired:
+            repairs.append((("tax", _record_id("tax", n)),
+                            [_record_id("tax", n), values[1], _date_text(repaired, *key, "repair")]))
         parties, rels = [("subject", f.eid)], []
         if rep_name:
             parties.append(("legal_rep", rep.pid))
@@ -112,6 +160,7 @@ def tax_rows(w: World, g: Garbler) -> Iterator[Row]:
 
 def court_rows(w: World, g: Garbler) -> Iterator[Row]:
     courts = g.vocab.courts
+    removals = w.removals.setdefault("court_removals", [])
     serial = 0
     for kind, ix, cases in w.court:
         for _ in range(cases):
@@ -120,7 +169,42 @@ def court_rows(w: World, g: Garbler) -> Iterator[Row]:
             year = g.rng.randint(2016, 2024)
             case_no = f"（{year}）{court['code']}执{g.rng.randint(1, 9999)}号"
             published = date(year, 1, 1) + timedelta(days=g.rng.randrange(365))
-            yield _court_row(w, g, kind, ix, court["name"], case_no, published)
+            row = _court_row(w, g, kind, ix, court["name"], case_no, published)
+            key = ("court", serial, case_no)
+            row.values.append(_court_term(published, key))
+            yield row
+            removal = _court_removal(row, published, key, first=not removals)
+            if removal:
+                removals.append((("court_dishonest", _record_id("court_dishonest", serial)), removal))
+
+
+def _court_term(published: date, key: tuple) -> str:
+    """The listing's end date (截止日期), or empty: in the list until performed."""
+    if _draw(*key, "term") >= COURT_TERM:
+        return ""
+    years = 3 if _draw(*key, "extended") < COURT_EXTENDED else 2
+    return _date_text(date.fromisoformat(term_end(published.isoformat(), f"{years}y")), *key)
+
+
+def _court_removal(row: Row, published: date, key: tuple, first: bool) -> list | None:
+    """A row of the court's removal list (移出名单): the case and the subject's identifier as the
+    listing shows them (a listing without one is never removed by this list). The first
+    removable listing is removed in every city, so the list has a row."""
+    name, identifier, case_no = row.values[0], row.values[2], row.values[5]
+    removed = (first or _draw(*key, "removed") < COURT_REMOVED) and _removed(published, *key)
+    if not removed or not identifier:
+        return None
+    reason = "revoked" if _draw(*key, "revoked") < COURT_REVOKED else "performed"
+    return [case_no, name, identifier, _date_text(removed, *key, "removal"), REMOVAL_REASONS[reason]]
+
+
+def removal_rows(source: str):
+    """The rows of a removal export, drawn while its listings' export was written (which comes
+    first in EXPORTS)."""
+    def rows(w: World, g: Garbler) -> Iterator[Row]:
+        for ends, values in w.removals.get(source, []):
+            yield Row(values, [], ends=ends)
+    return rows
 
 
 def _court_row(w, g, kind, ix, court, case_no, published) -> Row:
@@ -192,10 +276,15 @@ EXPORTS = (
            branch_rows, name_col="分支机构名称"),
     Export("tax", "tax.csv", "gb18030", "SW",
            ("纳税人识别号", "纳税人名称", "法定代表人姓名", "财务负责人姓名", "财务负责人证件号码", "信用等级", "评价年度",
-            "是否重大税收违法"), tax_rows, name_col="纳税人名称"),
+            "是否重大税收违法", "发布日期"), tax_rows, name_col="纳税人名称"),
     Export("court_dishonest", "court_dishonest.csv", "utf-8", "FY",
-           ("被执行人名称", "被执行人类型", "证件号码", "法定代表人或负责人姓名", "执行法院", "案号", "发布日期"),
-           court_rows, name_col="被执行人名称", date_col="发布日期"),
+           ("被执行人名称", "被执行人类型", "证件号码", "法定代表人或负责人姓名", "执行法院", "案号", "发布日期",
+            "截止日期"), court_rows, name_col="被执行人名称", date_col="发布日期"),
+    Export("court_removals", "court_removals.csv", "utf-8", "YC",
+           ("案号", "被执行人名称", "证件号码", "移出日期", "移出原因"), removal_rows("court_removals"),
+           clean=True),
+    Export("credit_repair", "credit_repair.csv", "utf-8-sig", "XF",
+           ("原记录号", "纳税人名称", "修复日期"), removal_rows("credit_repair"), clean=True),
     Export("social_units", "social_units.csv", "gb18030", "SB",
            ("单位名称", "单位代码", "欠费金额", "欠费月数"), social_unit_rows, name_col="单位名称"),
     Export("social_insured", "social_insured.csv", "gb18030", "CB",

@@ -125,6 +125,7 @@ class Truth:
         self._b = csv.writer(self._bf, lineterminator="\n")
         self._b.writerow(["file", "source", "record_id", "kind", "problem"])
         self.seen_entities: set[str] = set()
+        self.broken: set[tuple[str, str]] = set()  # (source, record_id) of the rows broken on purpose
         self.seen_rels = bytearray(n_rels)
         self.lists: set[tuple] = set()
         self.mentions = self.bad_rows = self.relation_count = 0
@@ -138,9 +139,13 @@ class Truth:
         for rel in row.rels:
             self.seen_rels[rel] = 1
         self.lists.update(row.lists)
+        if row.ends in self.broken:  # the record a removal names was broken: the removal matches nothing
+            file = next(e.file for e in EXPORTS if e.source == source)
+            self.bad(file, source, record_id, "unmatched_removal", f"ends {':'.join(row.ends)}, a broken row")
 
     def bad(self, file: str, source: str, record_id: str, kind: str, what: str) -> None:
         self._b.writerow((f"exports/{file}", source, record_id, kind, what))
+        self.broken.add((source, record_id))
         self.bad_rows += 1
 
     def close_streams(self) -> None:

@@ -74,6 +74,7 @@ class World:
     customs: list[tuple] = field(default_factory=list)     # (firm, level, date)
     arrears: list[tuple] = field(default_factory=list)     # (firm, amount, months)
     cycles: list[list[int]] = field(default_factory=list)  # planted guarantee cycles (firm indices)
+    removals: dict = field(default_factory=dict)  # removal export -> its rows, drawn with their listings (exports.py)
 
     def rel(self, from_id: str, to_id: str, type_: str, ratio=None, role=None, amount=None) -> int:
         self.rels.append((from_id, to_id, type_, ratio, role, amount))
@@ -489,7 +490,7 @@ def make_lists(world: World, shape: Shape, rng: random.Random) -> None:
         if rng.random() < shape.taxed:
             major = rng.random() < shape.major_tax_violation
             grade = "D" if major else rng.choices(grades, grade_w)[0]
-            world.tax.append((i, grade, rng.randint(2019, 2023), major))
+            world.tax.append((i, grade, rng.randint(2021, 2025), major))  # the latest grade is in force
     levels, level_w = zip(*shape.customs_levels)
     for i in local_main:
         if firms[i].registry and rng.random() < shape.customs:

@@ -17,7 +17,8 @@
   types: ['LEGAL_REP_OF', 'SHAREHOLDER_OF', 'EXECUTIVE_OF', 'BRANCH_OF', 'GUARANTEES', 'EMPLOYED_BY'],
   threshold: 0.25,
   max_sharing: 20,
-  q: '鑫达贸易'
+  q: '鑫达贸易',
+  as_of: toString(date())
 }
 
 // --- Find an entity by name
@@ -65,18 +66,32 @@ ORDER BY share DESC;
 
 // --- Joint discipline, reverse
 // Is this candidate, its legal representative, an executive or a (>= 25%) shareholder on a
-// negative list?
+// list with a record in force on $as_of (YYYY-MM-DD; today unless set)? A record is in force
+// from effective_from through effective_to, until removed_on (docs/architecture.md).
 MATCH (c:Entity {entity_id: $entity_id})
-OPTIONAL MATCH p1 = (c)-[:HAS_RECORD]->(:ListRecord)
-OPTIONAL MATCH p2 = (c)<-[:LEGAL_REP_OF|EXECUTIVE_OF]-(:Entity)-[:HAS_RECORD]->(:ListRecord)
-OPTIONAL MATCH p3 = (c)<-[:SHAREHOLDER_OF*1..5]-(:Person)-[:HAS_RECORD]->(:ListRecord)
+OPTIONAL MATCH p1 = (c)-[:HAS_RECORD]->(r1:ListRecord)
+  WHERE coalesce(r1.effective_from <= $as_of, true) AND coalesce($as_of <= r1.effective_to, true)
+    AND coalesce($as_of < r1.removed_on, true)
+OPTIONAL MATCH p2 = (c)<-[:LEGAL_REP_OF|EXECUTIVE_OF]-(:Entity)-[:HAS_RECORD]->(r2:ListRecord)
+  WHERE coalesce(r2.effective_from <= $as_of, true) AND coalesce($as_of <= r2.effective_to, true)
+    AND coalesce($as_of < r2.removed_on, true)
+OPTIONAL MATCH p3 = (c)<-[:SHAREHOLDER_OF*1..5]-(:Person)-[:HAS_RECORD]->(r3:ListRecord)
+  WHERE coalesce(r3.effective_from <= $as_of, true) AND coalesce($as_of <= r3.effective_to, true)
+    AND coalesce($as_of < r3.removed_on, true)
 RETURN p1, p2, p3;
 
 // --- Joint discipline, forward
-// A listed enterprise and the persons its listing reaches.
+// A listed enterprise, its records in force on $as_of, and the persons they reach.
 MATCH (s:Enterprise {entity_id: $entity_id})-[:HAS_RECORD]->(lr:ListRecord)
+WHERE coalesce(lr.effective_from <= $as_of, true) AND coalesce($as_of <= lr.effective_to, true)
+  AND coalesce($as_of < lr.removed_on, true)
 MATCH p = (s)<-[:LEGAL_REP_OF|EXECUTIVE_OF]-(:Person)
 RETURN s, lr, p;
+
+// --- An entity's records over time
+// Every list record of the entity, in force or not (ended, removed, not yet): the history.
+MATCH p = (s:Entity {entity_id: $entity_id})-[:HAS_RECORD]->(:ListRecord)
+RETURN p;
 
 // --- Guarantee circles through the entity
 // Up to 6 firms.

@@ -48,6 +48,10 @@ def test_api_example_runs_as_written_after_the_demo(after_demo, block):
     answers = [line for line in stdout.splitlines() if line.startswith(("{", "["))]
     assert answers and all('"detail"' not in a for a in answers), stdout[-2000:]
     assert "营口锦博投资管理有限责任公司" in stdout, stdout[-2000:]
+    if "joint-discipline?as_of=" in block:   # the listing's life as the README tells it
+        assert '"relation":"legal_rep","role":null,"kind":"discipline"' in stdout, stdout[-2000:]
+        assert '"status":"in_force"' in stdout and '"status":"removed"' in stdout
+        assert '"removed_on":"2023-06-05","removal_reason":"performed"' in stdout
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
