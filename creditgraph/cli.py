@@ -314,9 +314,47 @@ def _reachable(neo4j: str | None):
         raise
 
 
+Bulk = Annotated[bool, typer.Option(
+    "--bulk", help="First load of a large output: Neo4j's offline import (neo4j-admin database import full) into "
+                   "the local server of --home, which is stopped and started again; its database is replaced. "
+                   "Later outputs load without --bulk.")]
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _bulk_load(from_: Path, neo4j: str | None, home: Path | None, as_json: bool) -> None:
+    """load --bulk: the import writes the database files of a home on this machine, so a URI
+    given must name that home's server."""
+    from dataclasses import asdict
+    from urllib.parse import urlparse
+
+    from creditgraph.graph import server
+    from creditgraph.graph.bulk import BulkImportError, bulk_load
+    info = server.status(home)
+    if neo4j:
+        url = urlparse(neo4j)
+        if url.hostname not in LOOPBACK:
+            raise typer.BadParameter(
+                f"{neo4j} is not on this machine: --bulk imports into the files of a local server's home (--home). "
+                "Load a remote server without --bulk, or run `creditgraph load --bulk` on its machine",
+                param_hint="'--neo4j'")
+        if (url.port or server.DEFAULT_BOLT_PORT) != info["bolt_port"]:
+            raise typer.BadParameter(f"{neo4j} is not the server of {info['home']} (Bolt port {info['bolt_port']}): "
+                                     "pass that server's --home", param_hint="'--neo4j'")
+    with _neo4j_errors(), _reachable(info["bolt_uri"]):
+        try:
+            report = bulk_load(from_, home)
+        except BulkImportError as e:
+            raise _fail(str(e)) from None
+    if as_json:
+        return _json(asdict(report))
+    render.print_load(render.console(), report, f"Neo4j at {info['bolt_uri']} (bulk import into {info['home']})")
+
+
 @app.command()
-def load(from_: FromDir = None, neo4j: Neo4jUri = None, as_json: Json = False):
+def load(from_: FromDir = None, neo4j: Neo4jUri = None, as_json: Json = False, bulk: Bulk = False, home: Home = None):
     """Load a resolve output into the graph store (Neo4j with --neo4j, else the embedded one)."""
+    if bulk:
+        return _bulk_load(from_, neo4j, home, as_json)
     from dataclasses import asdict
 
     from creditgraph.graph.factory import default_memory_path, open_store
