@@ -270,6 +270,36 @@ class Evidence(BaseModel):
     weight: float | None = None
 
 
+def _evidence_out(v: dict[str, Evidence], kind: str) -> dict[str, Any]:
+    """A person's compared-only fields without values, and identity numbers scrubbed, unless the
+    caller's role may see them in clear."""
+    out = {k: e.model_dump() for k, e in v.items()}
+    if clear_ids_allowed():
+        return out
+    for field in COMPARED_ONLY:
+        if field in out and kind == Kind.PERSON.value:
+            out[field].update(left=None, right=None)
+    return scrub_any(out)
+
+
+class Candidate(BaseModel):
+    """One entity a mention of an item with candidates may be."""
+
+    kind: str
+    entity_id: str
+    mention: str = Field(description="the candidate's mention the evidence compares with")
+    left_mention: str | None = Field(None, description="the item's mention compared (the item's left_mention, "
+                                                       "or another mention of its entity)")
+    party: Party | None = None
+    score: float | None = None
+    reason: str | None = None
+    evidence: dict[str, Evidence] = {}
+
+    @field_serializer("evidence")
+    def _ser_evidence(self, v: dict[str, Evidence]) -> dict[str, Any]:
+        return _evidence_out(v, self.kind)
+
+
 class FieldWeight(BaseModel):
     field: str
     level: str | None = Field(None, description="the comparison level the pair reached (missing: no value)")
@@ -287,10 +317,10 @@ class PairWeights(BaseModel):
 
 
 class ReviewItem(BaseModel):
-    pair_id: str
+    pair_id: str = Field(description="the item's id: a pair of mentions, or a mention with its candidates")
     kind: str
     left_mention: str
-    right_mention: str
+    right_mention: str = Field(description="a pair's other mention; for an item with candidates, the best one's")
     left_entity: str | None = None
     right_entity: str | None = None
     left: Party | None = Field(None, description="the entity the left record is in now")
@@ -298,6 +328,9 @@ class ReviewItem(BaseModel):
     score: float | None = None
     reason: str | None = None
     evidence: dict[str, Evidence] = {}
+    candidates: list[Candidate] = Field([], description=(
+        "a mention that fits several entities, best first: decide `same` with `candidate` (the one "
+        "it is) or `different` (none of them); empty for a pair"))
     decision: str | None = Field(None, description="latest steward verdict, if any")
     weights: PairWeights | None = Field(None, description=(
         "the score field by field, for a waterfall; none when the resolve output has no run_report.json "
@@ -305,18 +338,12 @@ class ReviewItem(BaseModel):
 
     @field_serializer("evidence")
     def _ser_evidence(self, v: dict[str, Evidence]) -> dict[str, Any]:
-        out = {k: e.model_dump() for k, e in v.items()}
-        if clear_ids_allowed():
-            return out
-        for field in COMPARED_ONLY:
-            if field in out and self.kind == Kind.PERSON.value:
-                out[field].update(left=None, right=None)
-        return scrub_any(out)
+        return _evidence_out(v, self.kind)
 
 
 class ReviewQueue(BaseModel):
-    total: int = Field(description="pairs in the queue, decided or not")
-    pending: int = Field(description="pairs not yet decided same or different (none, or unsure)")
+    total: int = Field(description="items in the queue, decided or not")
+    pending: int = Field(description="items not yet decided (none, or unsure)")
     items: list[ReviewItem]
 
 
@@ -324,6 +351,8 @@ class DecisionIn(BaseModel):
     pair_id: str = Field(min_length=1, max_length=200, description="pair_id from the review queue")
     verdict: Verdict
     note: str = Field("", max_length=2000)
+    candidate: str | None = Field(None, min_length=1, max_length=200, description=(
+        "an item with candidates: with `same`, the one chosen (its entity_id, mention or number from 1)"))
 
 
 class DecisionOut(BaseModel):
@@ -335,6 +364,10 @@ class DecisionOut(BaseModel):
     note: str
     score: float | None
     when: str
+    candidate: str | None = Field(None, description="the entity chosen, for `same` on an item with candidates")
+    pairs: list[list[str]] = Field([], description=(
+        "every mention pair the verdict was recorded for: one, or each candidate for `different` on an "
+        "item with candidates"))
 
 
 class AuditEntry(BaseModel):

@@ -20,7 +20,7 @@ from creditgraph.api.errors import BadRequest, NotFound
 from creditgraph.api.masking import clear_ids_allowed
 from creditgraph.base.privacy import id_hash, mask
 from creditgraph.base.settings import Settings, get_settings, id_key
-from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict, pair_key
+from creditgraph.linkage.decisions import DecisionLog, Verdict
 from creditgraph.graph.store import as_of_text, normalise_name
 from creditgraph.linkage import review
 from creditgraph.linkage.identifiers import Identifier, classify
@@ -50,6 +50,20 @@ def _num(v: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if f != f else f  # NaN -> None
+
+
+def _evidence(ev: Any) -> dict[str, m.Evidence]:
+    """A queue row's evidence (field -> level, weight, values) as the API's model."""
+    return {str(k): (m.Evidence(**v) if isinstance(v, dict) else m.Evidence(left=v))
+            for k, v in (ev.items() if isinstance(ev, dict) else [])}
+
+
+def _candidates(row: dict) -> list[dict]:
+    """A queue row's candidates (review.candidates), none when unreadable."""
+    try:
+        return [c for c in review.candidates(row) if isinstance(c, dict) and c.get("entity_id") and c.get("mention")]
+    except (ValueError, TypeError):
+        return []
 
 
 def _str(v: Any) -> str | None:
@@ -360,13 +374,17 @@ class Queries:
             ev = json.loads(r.get("evidence") or "{}")
         except ValueError:
             ev = {}
-        evidence = {str(k): (m.Evidence(**v) if isinstance(v, dict) else m.Evidence(left=v))
-                    for k, v in (ev.items() if isinstance(ev, dict) else [])}
+        kind = r.get("kind") or ""
+        candidates = [m.Candidate(kind=kind, entity_id=c["entity_id"], mention=c["mention"],
+                                  left_mention=c.get("left_mention"), party=parties.get(c["entity_id"]),
+                                  score=_num(c.get("score")), reason=_str(c.get("reason")),
+                                  evidence=_evidence(c.get("evidence")))
+                      for c in _candidates(r)]
         return m.ReviewItem(
-            pair_id=r["pair_id"], kind=r.get("kind") or "", left_mention=r.get("left_mention") or "",
+            pair_id=r["pair_id"], kind=kind, left_mention=r.get("left_mention") or "",
             right_mention=r.get("right_mention") or "", left_entity=_str(r.get("left_entity")),
             right_entity=_str(r.get("right_entity")), score=_num(r.get("score")),
-            reason=_str(r.get("reason")), evidence=evidence, decision=verdict,
+            reason=_str(r.get("reason")), evidence=_evidence(ev), candidates=candidates, decision=verdict,
             left=parties.get(r.get("left_entity") or ""), right=parties.get(r.get("right_entity") or ""),
             weights=self._pair_weights(r.get("kind") or "", ev))
 
@@ -396,23 +414,30 @@ class Queries:
         latest = self.decisions.latest()
         q = self._queue_frame()
         rows = [] if q is None else review.review_order(q, latest).to_dict("records")
-        decided = {r["pair_id"]: latest.get(pair_key(r["left_mention"], r["right_mention"])) for r in rows}
-        pending = [r for r in rows if review.is_pending(decided[r["pair_id"]])]
+        pending = [r for r in rows if review.state(r, latest) != review.DECIDED]
         shown = rows if include_decided else pending
         page = shown[offset: offset + limit]
-        parties = self._parties([e for r in page for e in (r.get("left_entity"), r.get("right_entity")) if e])
-        items = [self._item(r, decided[r["pair_id"]].verdict.value if decided[r["pair_id"]] else None, parties)
-                 for r in page]
+        parties = self._parties([e for r in page for e in (r.get("left_entity"), r.get("right_entity"),
+                                                           *(c["entity_id"] for c in _candidates(r))) if e])
+        items = [self._item(r, review.verdict_of(r, latest), parties) for r in page]
         return m.ReviewQueue(total=len(rows), pending=len(pending), items=items)
 
-    def decide(self, pair_id: str, verdict: Verdict, note: str, who: str) -> m.DecisionOut:
+    def decide(self, pair_id: str, verdict: Verdict, note: str, who: str,
+               candidate: str | None = None) -> m.DecisionOut:
         q = self._queue_frame()
         row = review.pair_row(q, pair_id) if q is not None else None
         if row is None:
             raise NotFound(f"no pair {pair_id!r} in the review queue: take pair_id from GET /review/queue")
-        d = Decision(left=row["left_mention"], right=row["right_mention"], verdict=Verdict(verdict),
-                     who=who, note=note.strip(), score=_num(row.get("score")))
-        self.decisions.append(d)
+        try:
+            made = review.decisions_for(row, Verdict(verdict).value, who, note.strip(), candidate)
+        except review.NeedsCandidate as e:
+            raise BadRequest(str(e)) from None
+        for d in made:
+            self.decisions.append(d)
+        d = made[0]
+        chosen = next((c["entity_id"] for c in _candidates(row) if c["mention"] == d.right), None)
         return m.DecisionOut(pair_id=pair_id, left=d.left, right=d.right, verdict=d.verdict,
-                             who=d.who, note=d.note, score=d.score, when=d.when)
+                             who=d.who, note=d.note, score=d.score, when=d.when,
+                             candidate=chosen if d.verdict == Verdict.SAME else None,
+                             pairs=[[x.left, x.right] for x in made])
 

@@ -212,7 +212,8 @@ def evaluate(truth: Annotated[Path, typer.Option(help="The truth `synth` wrote (
 # -- review -----------------------------------------------------------------------------------
 
 Who = Annotated[str, typer.Option(envvar="USER", help="Who decides (recorded in the log); default $USER.")]
-PairId = Annotated[str, typer.Argument(help="A pair id, as `creditgraph review list` shows it.")]
+PairId = Annotated[str, typer.Argument(help="An item's id (a pair, or a mention with candidates), as "
+                                            "`creditgraph review list` shows it.")]
 
 
 def _pending(from_: Path):
@@ -237,67 +238,89 @@ def _pair(from_: Path, pair_id: str) -> dict:
 def review_list(from_: FromDir = None,
                 limit: Annotated[int, typer.Option(min=1, help="How many pairs to show.")] = 20,
                 as_json: Json = False):
-    """The pairs waiting for a steward, with who each side is (pairs decided same or different
-    are left out; pairs marked unsure come after the others)."""
+    """The items waiting for a steward, with who each side is (items decided are left out; items
+    marked unsure come after the others)."""
     from creditgraph.linkage.review import with_parties
     queue = _pending(from_)
     rows = with_parties(from_, queue.head(limit).to_dict("records"))
     if as_json:
-        return _json({"pending": len(queue), "pairs": [{**r, "evidence": json.loads(r["evidence"])} for r in rows]})
+        return _json({"pending": len(queue), "pairs": [
+            {**{k: v for k, v in r.items() if k != "choices"}, "evidence": json.loads(r["evidence"]),
+             "candidates": r["choices"]} for r in rows]})
     render.print_queue(render.console(), rows, len(queue))
 
 
 @review_app.command("show")
 def review_show(pair_id: PairId, from_: FromDir = None):
-    """One pair: who the two are, and the evidence field by field."""
+    """One item: who the two are, and the evidence field by field (an item with candidates:
+    each candidate's)."""
     from creditgraph.linkage.review import entity_names
-    render.console().print(render.evidence_table(_pair(from_, pair_id), entity_names(from_)))
+    render.print_item(render.console(), _pair(from_, pair_id), entity_names(from_))
 
 
 OUTCOME = {Verdict.SAME: "the next resolve puts them in one entity",
            Verdict.DIFFERENT: "the next resolve keeps them apart, whatever they share",
-           Verdict.UNSURE: "the pair stays in the queue, behind the pairs nobody has looked at"}
+           Verdict.UNSURE: "the item stays in the queue, behind the items nobody has looked at"}
 
 
-def _decided(decision) -> None:
-    render.console().print(Text(
-        f"Recorded {decision.left} / {decision.right}: {decision.verdict.value}, by {decision.who}; "
-        f"{OUTCOME[decision.verdict]}."))
+def _decided(decisions) -> None:
+    for decision in decisions:
+        render.console().print(Text(
+            f"Recorded {decision.left} / {decision.right}: {decision.verdict.value}, by {decision.who}; "
+            f"{OUTCOME[decision.verdict]}."))
+
+
+def _record(row: dict, verdict: Verdict, who: str, note: str, candidate: str | None = None):
+    from creditgraph.linkage.review import NeedsCandidate, record
+    try:
+        return record(row, verdict.value, who, note, get_settings(), candidate)
+    except NeedsCandidate as e:
+        raise typer.BadParameter(str(e), param_hint="'--candidate'") from None
 
 
 @review_app.command("decide")
 def review_decide(pair_id: PairId,
-                  verdict: Annotated[Verdict, typer.Argument(help="Whether the two are one entity.")],
+                  verdict: Annotated[Verdict, typer.Argument(help="Whether the two are one entity; for an item with "
+                                                                  "candidates, same (with --candidate) or different "
+                                                                  "(none of them).")],
                   who: Who, from_: FromDir = None,
-                  note: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = ""):
+                  note: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
+                  candidate: Annotated[Optional[str], typer.Option(
+                      help="For an item with candidates: the one chosen, by number (1 first), entity id or "
+                           "mention id.", show_default=False)] = None):
     """Record a decision; it holds as a must-link or cannot-link on every later resolve."""
-    from creditgraph.linkage.review import record
-    _decided(record(_pair(from_, pair_id), verdict.value, who, note, get_settings()))
+    _decided(_record(_pair(from_, pair_id), verdict, who, note, candidate))
 
 
 ANSWERS = {"s": Verdict.SAME, "d": Verdict.DIFFERENT, "u": Verdict.UNSURE}
 CHOICES = (*ANSWERS, "k", "q")
 
 
-def _ask() -> str:
-    while (choice := typer.prompt("[s]ame / [d]ifferent / [u]nsure / s[k]ip / [q]uit", default="k")) not in CHOICES:
-        typer.echo(f"type one of {', '.join(CHOICES)}", err=True)
+def _ask(choices: int = 0) -> str:
+    """A pair: s, d, u, k or q. An item with `choices` candidates: a number, d (none), u, k or q."""
+    allowed = (*(str(i) for i in range(1, choices + 1)), "d", "u", "k", "q") if choices else CHOICES
+    text = (f"[1-{choices}] this one / [d] none of them / [u]nsure / s[k]ip / [q]uit" if choices else
+            "[s]ame / [d]ifferent / [u]nsure / s[k]ip / [q]uit")
+    while (choice := typer.prompt(text, default="k")) not in allowed:
+        typer.echo(f"type one of {', '.join(allowed)}", err=True)
     return choice
 
 
 @review_app.command("next")
 def review_next(who: Who, from_: FromDir = None):
-    """Work through the queue: s(ame), d(ifferent), u(nsure), k (skip), q(uit)."""
-    from creditgraph.linkage.review import entity_names, record, with_parties
+    """Work through the queue: s(ame), d(ifferent), u(nsure), k (skip), q(uit); an item with
+    candidates takes a candidate's number, or d for none of them."""
+    from creditgraph.linkage.review import entity_names, with_parties
     out, names = render.console(), entity_names(from_)
     for row in with_parties(from_, _pending(from_).to_dict("records")):
-        out.print(render.evidence_table(row, names))
-        choice = _ask()
+        render.print_item(out, row, names)
+        choice = _ask(len(row["choices"]))
         if choice == "q":
             break
-        if choice in ANSWERS:
-            note = typer.prompt("note", default="")
-            _decided(record(row, ANSWERS[choice].value, who, note, get_settings()))
+        if choice.isdigit():
+            _decided(_record(row, Verdict.SAME, who, typer.prompt("note", default=""), choice))
+        elif choice in ANSWERS:
+            _decided(_record(row, ANSWERS[choice], who, typer.prompt("note", default="")))
 
 
 # -- graph, API, demo -------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from creditgraph.loaders.reader import mask_rejects, read_manifest
 from creditgraph.loaders.removals import apply_removals
 
 OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relations": "relations.csv",
-                "lists": "list_records.csv", "review": "review_queue.csv", "share_issues": "share_issues.csv"}
+                "lists": "list_records.csv", "review": "review_queue.csv", "share_issues": "share_issues.csv",
+                "unlinked": "unlinked.csv"}
 SHARE_ISSUES_LISTED = 20  # in run_report.json; share_issues.csv holds them all
 
 
@@ -83,6 +84,20 @@ def _share_issues(issues: pd.DataFrame) -> dict:
     return {"count": len(issues), "firms": listed.to_dict("records")}
 
 
+def review_workload(resolution: Resolution) -> dict:
+    """What the run leaves to stewards, against its size: queue items per 1,000 mentions, in all
+    and per reason, and the mentions left unlinked (unlinked.csv) per reason."""
+    mentions = max(len(resolution.mentions), 1)
+    by_reason = resolution.review["reason"].value_counts().to_dict() if len(resolution.review) else {}
+    per = {reason: round(k * 1000 / mentions, 3) for reason, k in sorted(by_reason.items())}
+    gone = resolution.unlinked
+    return {"items": len(resolution.review), "mentions": len(resolution.mentions),
+            "per_1000_mentions": {"total": round(len(resolution.review) * 1000 / mentions, 3), **per},
+            "items_with_candidates": int((resolution.review.get("candidates", pd.Series(dtype=str)) != "").sum()),
+            "unlinked": {"count": len(gone),
+                         "by_reason": gone["reason"].value_counts().to_dict() if len(gone) else {}}}
+
+
 def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_s: float) -> dict:
     sources = [vars(r) for r in load.reports]
     read = sum(r["rows_read"] for r in sources)
@@ -99,6 +114,7 @@ def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_
         "relations": len(resolution.relations),
         "list_records": len(resolution.lists),
         "review_queue": resolution.review["reason"].value_counts().to_dict() if len(resolution.review) else {},
+        "review_workload": review_workload(resolution),
         "shares_over_100": _share_issues(resolution.share_issues),
         "decisions_applied": len(decisions),
         "timings_s": {"load": round(load_s, 2), **resolution.report["timings_s"], "total": round(total_s, 2)},

@@ -110,18 +110,26 @@ def print_report(out: Console, report: dict, resolved: Path) -> None:
     out.print(Text(f"Resolved {n(report['mentions'])} mentions into {n(ents.get('enterprise', 0))} enterprises "
                    f"and {n(ents.get('person', 0))} persons, with {n(report['relations'])} relations and "
                    f"{n(report['list_records'])} list records."))
-    out.print(Text(_queue_sentence(report["review_queue"])))
+    out.print(Text(_queue_sentence(report["review_queue"], report.get("review_workload"))))
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in report["timings_s"].items() if k != "total")
     rate = f" ({n(report['mentions_per_s'])} mentions a second)" if report.get("mentions_per_s") else ""
     out.print(Text(f"Took {report['timings_s']['total']:.2f} s{rate}: {timings}. Outputs in {resolved}."))
 
 
-def _queue_sentence(queue: dict) -> str:
+def _queue_sentence(queue: dict, workload: dict | None = None) -> str:
+    """The queue by reason; with the run's workload (run_report `review_workload`), per 1,000
+    mentions and the mentions left unlinked."""
+    per = (workload or {}).get("per_1000_mentions", {})
+    gone = (workload or {}).get("unlinked", {})
+    left = (f" {n(gone['count'])} mentions were left unlinked ({', '.join(f'{k} {r}' for r, k in gone['by_reason'].items())}): "
+            f"see unlinked.csv." if gone.get("count") else "")
     if not queue:
-        return "Nothing waits for a steward: the review queue is empty."
-    parts = ", ".join(f"{k} {reason}" for reason, k in sorted(queue.items()))
-    return (f"{sum(queue.values())} pairs wait for a steward ({parts}): "
-            f"`creditgraph review list` shows them.")
+        return "Nothing waits for a steward: the review queue is empty." + left
+    parts = ", ".join(f"{k} {reason}" + (f" ({per[reason]:.2f})" if reason in per else "")
+                      for reason, k in sorted(queue.items()))
+    rate = f", {per['total']:.2f} per 1,000 mentions" if "total" in per else ""
+    return (f"{sum(queue.values())} items wait for a steward{rate}: {parts}; "
+            f"`creditgraph review list` shows them." + left)
 
 
 def evaluation_inputs(truth: Path, resolved: Path):
@@ -198,18 +206,38 @@ def print_queue(out: Console, rows: list[dict], total: int) -> None:
         out.print(Text("Nothing waits for a steward: every pair in the queue is decided."))
         return
     shown = f", the first {len(rows)} shown (--limit for more)" if len(rows) < total else ""
-    t = table(f"review queue: {total} pairs waiting{shown}", "pair", "kind", "score", "why", "left", "right")
+    t = table(f"review queue: {total} items waiting{shown}", "item", "kind", "score", "why", "left", "right")
     for r in rows:
         row(t, r["pair_id"], r["kind"], f"{float(r['score']):.3f}", r["reason"],
-            party_text(r["left"]), party_text(r["right"]))
+            party_text(r["left"]), _choices_text(r["choices"]) if r.get("choices") else party_text(r["right"]))
     t.show_lines = True
     out.print(t)
-    out.print(Text("`creditgraph review show PAIR` gives a pair's evidence; "
+    out.print(Text("`creditgraph review show ITEM` gives an item's evidence; "
                    "`creditgraph review next` works through the queue."))
 
 
+def _choices_text(choices: list[dict]) -> str:
+    return f"one of {len(choices)} candidates, or none:\n" + "\n".join(
+        f"{i}. {c['party'].get('entity_name') or c['party'].get('name') or c['entity_id']} ({c['score']:.3f})"
+        for i, c in enumerate(choices, 1))
+
+
+def print_item(out: Console, r: dict, names: dict) -> None:
+    """A queue item: a pair's evidence table; for a mention with candidates, each candidate's,
+    numbered as `creditgraph review decide ITEM same --candidate N` takes them."""
+    if not r.get("choices"):
+        out.print(evidence_table(r, names))
+        return
+    out.print(Text(f"item {r['pair_id']} ({r['kind']}): {party_text(r['left'])}\nfits {len(r['choices'])} "
+                   f"candidates; choose one (same --candidate N) or none (different)."))
+    for i, c in enumerate(r["choices"], 1):
+        out.print(evidence_table({**r, "pair_id": f"{r['pair_id']} candidate {i}", "right": c["party"],
+                                  "score": c["score"], "reason": c["reason"],
+                                  "evidence": json.dumps(c["evidence"], ensure_ascii=False)}, names))
+
+
 REASONS = {"uncertain": "the score is between the review and the match thresholds",
-           "ambiguous": "one record matches two entities that cannot be together",
+           "ambiguous": "one record matches entities that cannot be together",
            "conflict": "the evidence says same, but the two carry different identifiers"}
 
 

@@ -22,6 +22,7 @@ from creditgraph.linkage.engine import LinkResult, Records, link
 from creditgraph.linkage.model import MatchModel
 from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
                              person_fields, person_records, training_pairs)
+from creditgraph.linkage import triage
 from creditgraph.linkage.review import is_pending
 from creditgraph.linkage.sweep import QUEUE_ABOVE, QUEUE_ALWAYS, QUEUE_NEVER, scored_kind
 
@@ -43,6 +44,7 @@ class Resolution:
     review: pd.DataFrame
     vault: pd.DataFrame
     share_issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # shares past 100%: shares_over_100
+    unlinked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=triage.UNLINKED_COLUMNS))  # triage
     scored: dict = field(default_factory=dict)  # kind -> sweep.ScoredKind, for the evaluation report
     report: dict = field(default_factory=dict)
     kinds: dict = field(default_factory=dict)  # kind -> KindResult, for the incremental state (dropped after)
@@ -84,7 +86,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
         vault=_vault(per),
     )
     kinds = {"enterprise": ent, "person": per}
-    out.review, codes = timed("review queue", _queue, kinds, decisions, relations)
+    out.review, out.unlinked, codes = timed("review queue", _queue, kinds, decisions, relations)
     out.scored = {kind: scored_kind(res.link, res.mentions, codes[kind]) for kind, res in kinds.items()}
     out.review = with_worth(out.review, out.mentions, out.relations, out.lists)
     out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
@@ -95,10 +97,17 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
     return out
 
 
-def _queue(kinds: dict[str, "KindResult"], decisions: dict, relations: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """The review queue of both kinds, and per kind `queue_codes` (the queue at any threshold)."""
-    codes = {kind: queue_codes(res, decisions, relations) for kind, res in kinds.items()}
-    return _concat([_review(res, codes[kind]) for kind, res in kinds.items()]), codes
+def _queue(kinds: dict[str, "KindResult"], decisions: dict,
+           relations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The review queue of both kinds as linkage.triage's items, the mentions it leaves
+    unlinked, and per kind `queue_codes` (the queue at any threshold) without the pairs it settles."""
+    codes = {kind: _unsettled(res, queue_codes(res, decisions, relations), decisions) for kind, res in kinds.items()}
+    triaged = [triage.items(res, _review(res, codes[kind])) for kind, res in kinds.items()]
+    return _concat([q for q, _ in triaged]), _concat([u for _, u in triaged]), codes
+
+
+def _unsettled(res: "KindResult", codes: np.ndarray, decisions: dict) -> np.ndarray:
+    return np.where(triage.settled(res, codes != QUEUE_NEVER, decisions), QUEUE_NEVER, codes).astype(codes.dtype)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

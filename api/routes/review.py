@@ -12,8 +12,8 @@ router = APIRouter(prefix="/review", tags=["review"], responses=ERRORS)
 
 
 @router.get("/queue", response_model=ReviewQueue, dependencies=[allow(Permission.REVIEW)],
-            summary="Pairs the linkage could not decide: those nobody has looked at first, then those "
-                    "marked unsure; pairs decided same or different only with include_decided")
+            summary="Items the linkage could not decide (pairs, and mentions with candidates): those nobody "
+                    "has looked at first, then those marked unsure; decided ones only with include_decided")
 def queue(queries: QueriesDep, include_decided: bool = False,
           limit: Annotated[int, Query(ge=1, le=200)] = 50,
           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ReviewQueue:
@@ -21,8 +21,10 @@ def queue(queries: QueriesDep, include_decided: bool = False,
 
 
 @router.post("/decisions", response_model=DecisionOut, status_code=status.HTTP_201_CREATED,
-             summary="Record a steward's verdict (same / different / unsure) in the decision log")
+             summary="Record a steward's verdict (same / different / unsure) in the decision log; on an item "
+                     "with candidates, same with the candidate chosen or different from them all")
 def decide(body: DecisionIn, request: Request, queries: QueriesDep,
            principal: Annotated[Principal, allow(Permission.REVIEW)]) -> DecisionOut:
-    request.state.audit_params = {"pair_id": body.pair_id, "verdict": body.verdict.value}
-    return queries.decide(body.pair_id, body.verdict, body.note, principal.name)
+    request.state.audit_params = {"pair_id": body.pair_id, "verdict": body.verdict.value,
+                                  **({"candidate": body.candidate} if body.candidate else {})}
+    return queries.decide(body.pair_id, body.verdict, body.note, principal.name, body.candidate)

@@ -232,6 +232,9 @@ def test_a_branch_and_the_parent_its_row_names_are_never_a_pair_to_review(tmp_pa
     """Big enough a city that branches score as their parents (same trade name, phone and legal
     representative) against different identifiers: the branch export already says how they relate."""
     from creditgraph.base.settings import Settings
+    from creditgraph.linkage import resolve as R
+    from creditgraph.loaders.manifest import load_manifest
+    from creditgraph.loaders.reader import read_manifest
     from creditgraph.pipeline import run_resolve
     from creditgraph.synth import generate
     generate(tmp_path / "city", 1200, 500, seed=DEFAULT_SEED)
@@ -240,7 +243,13 @@ def test_a_branch_and_the_parent_its_row_names_are_never_a_pair_to_review(tmp_pa
     queue = pd.read_csv(out / "review_queue.csv", dtype=str)
     relations = pd.read_csv(out / "relations.csv", dtype=str)
     branches = relations[relations["type"] == "BRANCH_OF"]
-    assert len(branches) and len(queue), "the city should have branches and pairs to review"
+    frames = read_manifest(load_manifest(tmp_path / "city" / "manifest.yaml")).frames()
+    ent = R._resolve_kind("enterprise", frames["mentions"], frames["relations"], {}, None, b"test")
+    pairs, labels = ent.link.pairs, ent.link.labels
+    related = R._row_related(ent.mentions, frames["relations"])
+    scored = [(min(a, b), max(a, b)) in related for a, b in zip(labels[pairs["left"]], labels[pairs["right"]])]
+    assert len(branches) and (pairs.loc[scored, "prob"] >= ent.link.model.review_threshold).any(), \
+        "the city should have branches scoring as their parents"
     related = {frozenset(p) for p in zip(relations["from_id"], relations["to_id"])}
     in_one_row = [r.pair_id for r in queue.itertuples() if frozenset((r.left_entity, r.right_entity)) in related]
     assert not in_one_row
