@@ -9,6 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CREDITGRAPH_DATA=/data
 
 WORKDIR /app
+# Debian's Chromium and a CJK font print credit reports to PDF (api/reports.py, CREDITGRAPH_CHROMIUM).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei \
+ && rm -rf /var/lib/apt/lists/*
 # Only what the package needs: never the data directory (secret.key, identity vault, jars).
 COPY pyproject.toml README.md ./
 COPY creditgraph/ creditgraph/

@@ -10,6 +10,8 @@
 | discipline_reverse  |    x    |      x       |         |   x   |
 | history             |         |      x       |         |   x   |
 | beneficial_owners   |    x    |      x       |         |   x   |
+| credit_profile      |         |      x       |         |   x   |
+| credit_report       |    x    |      x       |         |   x   |
 | guarantee_circles   |         |      x       |         |   x   |
 | path                |         |      x       |         |   x   |
 | review (queue, decide) |      |              |    x    |   x   |
@@ -23,6 +25,11 @@ shown in clear (from the resolve output's identity vault) or masked, in every re
 `search_id_number` is /search/identifier given a person's identity number (enterprise
 identifiers need only `search`): an oracle for guessed numbers, so investigators only, rate
 limited per key and audited hit or miss (api/routes/search.py).
+`credit_profile` (/entities/{id}/credit) gathers the forward rules and the related parties under
+discipline, which a service may not see one by one, so investigators only. `credit_report` files
+and reads reports (/reports): what a procurement officer's service key checks before a bid, so
+service too; a report holds only what the service role sees (the entity's records in force,
+the reverse check, freshness), always masked, so any of these roles may read any report.
 """
 from __future__ import annotations
 
@@ -45,6 +52,8 @@ class Permission(str, Enum):
     DISCIPLINE_REVERSE = "discipline_reverse"
     HISTORY = "history"
     BENEFICIAL_OWNERS = "beneficial_owners"
+    CREDIT_PROFILE = "credit_profile"
+    CREDIT_REPORT = "credit_report"
     GUARANTEE_CIRCLES = "guarantee_circles"
     PATH = "path"
     REVIEW = "review"
@@ -64,6 +73,8 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     P.DISCIPLINE_REVERSE: frozenset({S, I, A}),
     P.HISTORY: frozenset({I, A}),
     P.BENEFICIAL_OWNERS: frozenset({S, I, A}),
+    P.CREDIT_PROFILE: frozenset({I, A}),
+    P.CREDIT_REPORT: frozenset({S, I, A}),
     P.GUARANTEE_CIRCLES: frozenset({I, A}),
     P.PATH: frozenset({I, A}),
     P.REVIEW: frozenset({W, A}),

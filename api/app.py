@@ -23,9 +23,11 @@ from fastapi.staticfiles import StaticFiles
 from creditgraph.api import errors
 from creditgraph.api.audit import AuditMiddleware, AuditTrail
 from creditgraph.api.browser_guide import browser_files
+from creditgraph.api.credit import Credit
 from creditgraph.api.headers import SecurityHeaders
 from creditgraph.api.keys import KeyRing, keys_path
 from creditgraph.api.queries import Queries
+from creditgraph.api.reports import Reports
 from creditgraph.api.routes import api_router
 from creditgraph.base.settings import Settings, get_settings
 
@@ -86,6 +88,8 @@ def create_app(store: Any = None, resolved_dir: Path | str | None = None,
     app.state.settings = settings
     app.state.store = store
     app.state.queries = Queries(store, resolved_dir, settings)
+    app.state.credit = Credit(app.state.queries)
+    app.state.reports = Reports(settings)
     app.state.keyring = KeyRing(keys_path(settings))
     app.state.audit = AuditTrail(settings.audit_path)
 

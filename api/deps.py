@@ -1,6 +1,8 @@
 """Dependencies: the query layer, the current principal and the purpose.
 
     QueriesDep    the query layer (api.queries.Queries) over it
+    CreditDep     credit profiles and report contents (api.credit.Credit); ReportsDep the
+                  stored credit reports (api.reports.Reports)
     PrincipalDep  who is calling (API key from X-API-Key or Authorization: Bearer) -> 401
     allow(P)      route dependency: the principal's roles grant permission P -> 403,
                   and the request states a purpose in X-Purpose -> 400 (parse_purpose)
@@ -15,9 +17,11 @@ from fastapi import Depends, Header, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from creditgraph.api.access import Permission, allowed, roles_for
+from creditgraph.api.credit import Credit
 from creditgraph.api.keys import KeyRing, Principal
 from creditgraph.api.masking import set_clear_ids
 from creditgraph.api.queries import Queries
+from creditgraph.api.reports import Reports
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="API key (or send it as Authorization: Bearer KEY)")
@@ -29,6 +33,18 @@ async def get_queries(request: Request) -> Queries:
 
 
 QueriesDep = Annotated[Queries, Depends(get_queries)]
+
+
+async def get_credit(request: Request) -> Credit:
+    return request.app.state.credit
+
+
+async def get_reports(request: Request) -> Reports:
+    return request.app.state.reports
+
+
+CreditDep = Annotated[Credit, Depends(get_credit)]
+ReportsDep = Annotated[Reports, Depends(get_reports)]
 
 
 async def current_principal(

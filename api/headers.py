@@ -6,7 +6,9 @@
   /review (the stewards' page, one file) and /docs (FastAPI starts Swagger UI with an inline
   script). Their policy adds the sha256 of each inline ``<script>``/``<style>`` block of the
   page as served. Neither page holds request data, so this hashes the app's own text, and any
-  other page gets the policy without hashes.
+  other page gets the policy without hashes. Credit reports (/reports/{number}.html) are
+  hashed too: their one inline block is the template's stylesheet, and the data in them is
+  escaped by the template (api/reports.py), so no inline block of theirs comes from the data.
 * ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer``.
 * ``Cache-Control: no-store`` on everything but the static assets under /static/ (Swagger UI,
   Neo4j Browser's files): every data response names persons or firms.
@@ -32,6 +34,7 @@ POLICY = {
     "frame-ancestors": "'none'",
 }
 HASHED_PAGES = ("/review", "/docs")
+REPORT_PAGE = re.compile(r"^/reports/[^/]+\.html$")
 STATIC_PREFIX = "/static/"
 _INLINE = {kind: re.compile(rf"<{kind}(\s[^>]*)?>(.*?)</{kind}\s*>", re.S | re.I)
            for kind in ("script", "style")}
@@ -74,7 +77,7 @@ class SecurityHeaders:
         path, root = scope["path"], scope.get("root_path", "")
         if root and path.startswith(root):  # behind a proxy's prefix
             path = path[len(root):]
-        if path in HASHED_PAGES:
+        if path in HASHED_PAGES or REPORT_PAGE.match(path):
             await self._hashed(path, scope, receive, send)
             return
 

@@ -8,6 +8,7 @@ left out and its phones masked: nothing of the area code or the birth date shows
 """
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -386,3 +387,104 @@ class AuditEntry(BaseModel):
 
 class AuditResult(BaseModel):
     entries: list[AuditEntry]
+
+
+# --- credit profile and credit report (api/credit.py, api/reports.py) -----------------------------
+
+class DatedRecord(ListRecord):
+    """A list record with its department, its list's kind and its status at the answer's `as_of`."""
+
+    department: str | None = None
+    kind: str | None = Field(None, description="negative, positive or grade (cypher/lists.yaml)")
+    status: str = Field(description="in_force, not_yet, removed or ended at as_of")
+
+
+class ListRecords(BaseModel):
+    list: str
+    kind: str | None = None
+    records: list[DatedRecord]
+
+
+class DepartmentRecords(BaseModel):
+    department: str = Field(description="the department whose export holds the records")
+    lists: list[ListRecords]
+
+
+class ReverseCheck(BaseModel):
+    """Is the entity under joint discipline at as_of, itself or through its legal
+    representative, actual controller or executives? And which incentives does it earn?"""
+
+    reached: bool = Field(description="a negative record in force reaches the entity")
+    hits: list[DisciplineHit] = Field([], description="the records that reach it")
+    incentives: list[DisciplineHit] = Field([], description="its own positive records an incentive rule reaches")
+
+
+class PartyUnderDiscipline(BaseModel):
+    party: Party
+    relation: str = Field(description="legal_rep, controller, executive or shareholder")
+    role: str | None = Field(None, description="an executive's role text")
+    share: float | None = Field(None, description="a controller's ultimate share, a shareholder's ratio")
+    path: list[Edge] = []
+    records: list[DatedRecord] = Field(description="its negative records in force at as_of")
+
+
+class CreditProfile(BaseModel):
+    entity: Party
+    as_of: str
+    departments: list[DepartmentRecords] = Field(description="every record, by department and list")
+    grades: list[DatedRecord] = Field(description="grade records (tax, customs) by date")
+    rules: list[DisciplineHit] = Field(description="the rules its records in force trigger, and whom they reach")
+    reverse: ReverseCheck
+    related_under_discipline: list[PartyUnderDiscipline] = Field(description=(
+        "its legal representatives, actual controllers, executives and shareholders at or above the "
+        "threshold that are themselves under discipline at as_of, with the path to them"))
+
+
+class SourceFreshness(BaseModel):
+    source: str
+    exported: str | None = Field(None, description="when the export file was made (UTC)")
+    rows: int | None = Field(None, description="rows accepted")
+
+
+class DepartmentFreshness(BaseModel):
+    department: str
+    latest_export: str | None = None
+    sources: list[SourceFreshness]
+
+
+class Freshness(BaseModel):
+    resolved: str | None = Field(None, description="when the resolve output was written (UTC)")
+    departments: list[DepartmentFreshness] = []
+
+
+class ReportIn(BaseModel):
+    entity_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+    as_of: date | None = Field(None, description="the date the rules apply at, YYYY-MM-DD; default today")
+    reference: str = Field("", max_length=200, description="the bid or tender the report is filed with")
+
+
+class ReportContent(BaseModel):
+    """What a credit report shows: only what the service role sees (records in force at as_of,
+    the reverse check, freshness), identity numbers masked."""
+
+    number: str
+    created: str
+    as_of: str
+    reference: str
+    purpose: str
+    produced_by: str
+    entity: Party
+    departments: list[DepartmentRecords]
+    grades: list[DatedRecord]
+    reverse: ReverseCheck
+    freshness: Freshness
+
+
+class ReportOut(BaseModel):
+    number: str = Field(description="CR-YYYYMMDD-NNNNNN: the same number gives the same report later")
+    entity_id: str
+    as_of: str
+    created: str
+    reached: bool = Field(description="the reverse check's answer")
+    html: str = Field(description="path of the report as HTML")
+    pdf: str = Field(description="path of the report as PDF")

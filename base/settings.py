@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     # steady rate, so guessing numbers takes years while casework does not wait
     id_search_burst: int = 10
     id_search_per_minute: float = 6.0
+    chromium: Path = Path("/usr/bin/chromium")  # renders credit reports as PDF (api/reports.py)
 
     @property
     def decisions_path(self) -> Path:
@@ -27,6 +28,10 @@ class Settings(BaseSettings):
     @property
     def audit_path(self) -> Path:
         return self.data / "audit.jsonl"
+
+    @property
+    def reports_path(self) -> Path:
+        return self.data / "reports"
 
 
 @lru_cache

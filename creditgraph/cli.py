@@ -542,6 +542,40 @@ def demo(enterprises: Enterprises = 2000, persons: Persons = 3000, seed: Seed = 
     _remember_resolve(settings.data, resolved)
 
 
+@app.command()
+def report(entity: Annotated[str, typer.Argument(help="The entity's id, e.g. E-91210802269309684M.")],
+           purpose: Annotated[str, typer.Option(help="Why (recorded in the audit trail), e.g. 'bid check'.")],
+           as_of: Annotated[Optional[datetime], typer.Option(
+               "--as-of", formats=["%Y-%m-%d"], show_default=False,
+               help="The date the rules apply at. Default: today.")] = None,
+           reference: Annotated[str, typer.Option(help="The bid or tender the report is filed with.")] = "",
+           pdf: Annotated[Optional[Path], typer.Option(help="Also write the report as PDF here.")] = None,
+           who: Annotated[Optional[str], typer.Option(
+               help="Who produces it (the audit trail's who). Default: the login name.", show_default=False)] = None,
+           from_: FromDir = None, neo4j: Neo4jUri = None):
+    """A credit report of ENTITY at --as-of: numbered (CR-YYYYMMDD-NNNNNN), stored in
+    $CREDITGRAPH_DATA/reports, audited; prints its number and where the HTML is."""
+    import getpass
+    from creditgraph.api.errors import NotFound
+    from creditgraph.api.reports import Reports, produce_offline
+    from creditgraph.base.files import open_private
+    settings = get_settings()
+    day = (as_of.date() if as_of else datetime.now().date()).isoformat()
+    try:
+        meta = produce_offline(from_, neo4j, settings, entity, day, reference=reference, purpose=purpose,
+                               who=who or getpass.getuser())
+    except NotFound as e:
+        raise typer.BadParameter(str(e), param_hint="ENTITY") from None
+    number = meta["number"]
+    if pdf:
+        with open_private(pdf, "wb") as f:  # it names persons, as the stored report does
+            f.write(Reports(settings).pdf(number))
+    answer = "REACHED by joint discipline" if meta["reached"] else "not reached by joint discipline"
+    render.console().print(Text(f"{number}: {entity} on {day}: {answer}. "
+                                f"HTML: {settings.reports_path / (number + '.html')}"
+                                + (f"; PDF: {pdf}" if pdf else "")))
+
+
 # -- audit ------------------------------------------------------------------------------------
 
 audit_app = typer.Typer(help="The API's audit trail.", no_args_is_help=True)

@@ -59,12 +59,23 @@ REQUESTS = [  # (method, url, json): one real request per documented endpoint, o
     ("GET", "/entities/E-0001/joint-discipline", None),
     ("GET", "/entities/P-0001/joint-discipline/reverse", None),
     ("GET", "/entities/E-0001/beneficial-owners", None),
+    ("GET", "/entities/E-0001/credit?as_of=2024-01-01", None),
+    ("POST", "/reports", {"entity_id": "E-0001", "reference": "tender 2024-9"}),
+    ("GET", "/reports/{report}.html", None),  # {report}: the number the `report` fixture produced
+    ("GET", "/reports/{report}.pdf", None),
     ("GET", "/guarantee-circles", None),
     ("GET", "/path?from_id=E-0003&to_id=E-0002", None),
     ("GET", "/review/queue", None),
     ("POST", "/review/decisions", {"pair_id": "rq-0001", "verdict": "unsure"}),  # stays pending
     ("GET", "/audit", None),
 ]
+
+
+@pytest.fixture(scope="module")
+def report(client, keys) -> str:
+    r = client.post("/reports", json={"entity_id": "E-0012"}, headers=hdr(keys["admin"]))
+    assert r.status_code == 201, r.text
+    return r.json()["number"]
 
 
 def template_of(method: str, url: str) -> tuple[str, str]:
@@ -107,22 +118,22 @@ def test_every_route_is_documented(client):
 
 
 @pytest.mark.parametrize("method,path,body", DATA_REQUESTS, ids=[r[1].split("?")[0] for r in DATA_REQUESTS])
-def test_no_key_is_401(client, method, path, body):
-    r = client.request(method, path, json=body, headers=hdr(None))
+def test_no_key_is_401(client, report, method, path, body):
+    r = client.request(method, path.format(report=report), json=body, headers=hdr(None))
     assert r.status_code == 401, r.text
     assert "X-API-Key" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("method,path,body", DATA_REQUESTS, ids=[r[1].split("?")[0] for r in DATA_REQUESTS])
-def test_unknown_key_is_401(client, method, path, body):
-    r = client.request(method, path, json=body, headers=hdr("cg_not-a-real-key"))
+def test_unknown_key_is_401(client, report, method, path, body):
+    r = client.request(method, path.format(report=report), json=body, headers=hdr("cg_not-a-real-key"))
     assert r.status_code == 401
 
 
 @pytest.mark.parametrize("role,method,path,body", MATRIX_CASES)
-def test_role_matrix(client, keys, role, method, path, body):
+def test_role_matrix(client, keys, report, role, method, path, body):
     perm = permission_of(method, path)
-    r = client.request(method, path, json=body, headers=hdr(keys[role]))
+    r = client.request(method, path.format(report=report), json=body, headers=hdr(keys[role]))
     if perm == "none" or role in ROLE_MATRIX[perm]:
         assert 200 <= r.status_code < 300, r.text
     else:

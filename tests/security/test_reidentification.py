@@ -5,6 +5,7 @@ gives the number away (issue 9: area code + last four + birth year left 15 candi
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -19,7 +20,8 @@ from .conftest import api_client
 ROLES = ("service", "steward")
 MIN_CANDIDATES = 100_000
 # Every GET endpoint of the API, with how to fill it: {id} every entity, {other} another entity,
-# {name} every name, {value} every identifier (enterprises' and persons' numbers, clear and masked).
+# {name} every name, {value} every identifier (enterprises' and persons' numbers, clear and masked),
+# {report} a credit report the key produced on every entity, {first_report} the first of them.
 URLS = [
     "/health",
     "/search/name?q={name}&limit=100",
@@ -31,6 +33,9 @@ URLS = [
     "/entities/{id}/joint-discipline",
     "/entities/{id}/joint-discipline/reverse",
     "/entities/{id}/beneficial-owners?threshold=0",
+    "/entities/{id}/credit",
+    "/reports/{report}.html",
+    "/reports/{first_report}.pdf",
     "/guarantee-circles?entity_id={id}",
     "/path?from_id={id}&to_id={other}",
     "/review/queue?include_decided=true&limit=200",
@@ -71,14 +76,34 @@ def expand(url: str, values: dict[str, list[str]]):
         yield from expand(url.replace("{" + slots[0] + "}", v, 1), values)
 
 
+def produced_reports(client, key: str, ids: list[str]) -> dict[str, list[str]]:
+    """Credit reports the key produces (POST /reports), one per entity; none when it may not."""
+    numbers = []
+    for entity_id in ids:
+        r = client.post("/reports", json={"entity_id": entity_id}, headers=hdr(key))
+        if r.status_code == 403:
+            break
+        numbers.append(r.json()["number"])
+    return {"report": numbers, "first_report": numbers[:1]}
+
+
+def text_of(r) -> str:
+    """A response's text; a PDF's as pypdf extracts it."""
+    if r.headers.get("content-type") != "application/pdf":
+        return r.text
+    from pypdf import PdfReader
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
+
+
 def role_view(client, key: str, resolved: Path) -> list[str]:
     """The text of every response the key gets; an endpoint that answers 403 is asked once."""
     values = fillings(resolved)
+    values.update(produced_reports(client, key, values["id"]))
     texts = []
     for url in URLS:
         for target in expand(url, values):
             r = client.get(target, headers=hdr(key))
-            texts.append(r.text)
+            texts.append(text_of(r))
             if r.status_code == 403 and "{value}" not in url:  # the role may not call it
                 break
     return texts
@@ -138,8 +163,8 @@ def test_every_get_endpoint_is_attacked(tmp_path):
     from creditgraph.api.app import create_app
     from creditgraph.base.settings import Settings
     app = create_app(store=object(), settings=Settings(data=tmp_path, id_key="k"))
-    routes = {p for p, ops in app.openapi()["paths"].items() if "get" in ops}
-    assert routes == {re.sub(r"\{\w+\}", lambda m: "{entity_id}", u.split("?")[0]) for u in URLS}
+    routes = {re.sub(r"\{\w+\}", "{}", p) for p, ops in app.openapi()["paths"].items() if "get" in ops}
+    assert routes == {re.sub(r"\{\w+\}", "{}", u.split("?")[0]) for u in URLS}
 
 
 @pytest.fixture(scope="module", params=[
