@@ -278,8 +278,10 @@ def run_import(home: Path, files: ImportFiles, heap: str = "1g", memory: str | N
         out = (proc.stdout + proc.stderr).strip().splitlines()
         report = files.dir / "import.report"
         tail = report.read_text(errors="replace").splitlines()[-10:] if report.exists() else []
-        raise BulkImportError("neo4j-admin database import full failed (exit %d):\n%s"
-                              % (proc.returncode, "\n".join(out[-30:] + tail)))
+        raise BulkImportError(
+            "neo4j-admin database import full failed (exit %d); the server of %s is stopped and "
+            "its neo4j database may be empty: start it and load without --bulk, or fix and run "
+            "again:\n%s" % (proc.returncode, home, "\n".join(out[-30:] + tail)))
 
 
 def _auth(running_auth: bool) -> tuple[str, str] | None:
