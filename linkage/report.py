@@ -127,7 +127,8 @@ def _queue(s: sweep.ScoredKind) -> str:
     return ("<h3>The review queue against the review threshold</h3>"
             '<p class="caption">Pairs that would wait for a steward with the review threshold lowered or raised '
             "(entities as resolved at the match threshold in use; ambiguous and conflicting pairs wait at any "
-            "threshold; pairs a steward settled never).</p>" + chart + _table(df, ["pairs"]))
+            "threshold; pairs a steward settled never). The queue shows a mention with several candidate "
+            "entities as one item, its pairs together.</p>" + chart + _table(df, ["pairs"]))
 
 
 def _weights(model: dict) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from creditgraph import render
 from creditgraph.base.settings import Settings
-from creditgraph.linkage import sweep
+from creditgraph.linkage import review, sweep
 from creditgraph.linkage.cluster import ClusterInputs
 from creditgraph.linkage.evaluate import evaluate
 from creditgraph.linkage.report import truth_by_mention
@@ -100,7 +100,9 @@ def test_the_sweep_at_the_threshold_in_use_is_the_resolve_itself(resolved):
         for k in ("precision", "recall", "bcubed_precision", "bcubed_recall", "predicted_pairs", "true_pairs"):
             assert row[k] == quality[kind][k], (kind, k)
         waiting = _at(sweep.queue_sweep(s, np.array([s.review_threshold])), s.review_threshold)["pairs"]
-        assert waiting == (queue["kind"] == kind).sum()
+        # the queue's items: a pair, or a mention with its candidates, one pair each
+        rows = queue[queue["kind"] == kind].to_dict("records")
+        assert waiting == sum(len(review.candidates(r)) or 1 for r in rows)
 
 
 def test_the_scored_pairs_hold_no_identifier_values(resolved):
