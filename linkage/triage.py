@@ -59,19 +59,22 @@ def _cluster_ids(labels: np.ndarray, hard_ids: list) -> dict[int, set]:
 
 
 def _decided(res, decisions: dict) -> tuple[set, set]:
-    """Cluster pairs a steward decided on (same or different), and the records a `different`
-    names: their identifiers are in question, so they settle nothing."""
+    """Cluster pairs a steward decided on (same or different), and the records of a `different`
+    between two records sharing an identifier: their identifiers are in question, so they
+    settle nothing."""
     m = res.mentions
     cluster = dict(zip(m["mention_id"], m["cluster"]))
     record = dict(zip(m["mention_id"], m["record"]))
+    hard = res.records.hard_ids
     decided, disputed = set(), set()
     for (a, b), d in decisions.items():
         if d.verdict == Verdict.UNSURE or a not in cluster or b not in cluster:
             continue
         ca, cb = int(cluster[a]), int(cluster[b])
         decided.add((min(ca, cb), max(ca, cb)))
-        if d.verdict == Verdict.DIFFERENT:
-            disputed |= {int(record[a]), int(record[b])}
+        ra, rb = int(record[a]), int(record[b])
+        if d.verdict == Verdict.DIFFERENT and hard[ra] & hard[rb]:
+            disputed |= {ra, rb}
     return decided, disputed
 
 
@@ -101,7 +104,8 @@ def items(res, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     A row whose one side is a cluster without identifiers and the other an identified one is
     turned to have the lone side left; a lone mention's rows reaching two or more entities become
-    one item with `candidates` (JSON: entity_id, mention, score, reason, evidence; best first).
+    one item with `candidates` (JSON: entity_id, mention, left_mention, score, reason, evidence;
+    best first).
     Every other item is a pair, one per two entities, `candidates` empty."""
     rows = rows.assign(candidates="")
     if rows.empty:

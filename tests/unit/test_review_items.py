@@ -106,16 +106,19 @@ def test_different_identity_numbers_settle_a_conflict_unless_one_typo_apart_with
 
 
 def test_a_shared_secondary_number_a_disputed_identifier_and_a_decision():
-    res = _persons([{"id": "different"}] * 3, ids("1", "2", "3", "4", "5", "6"), conflicts=[(0, 1, "id:x")])
-    decisions = {("m0", "m2"): Decision("m0", "m2", Verdict.DIFFERENT, "s")}  # m2's number in question
-    assert triage.settled(res, np.ones(3, bool), decisions).tolist() == [False, False, True]
+    res = _persons([{"id": "different"}] * 4, ids("1", "2", "3", "4", "5", "6", "3", "8"), conflicts=[(0, 1, "id:x")])
+    # a steward said m2 and m6 differ though they share number 3: their numbers settle nothing
+    decisions = {("m2", "m6"): Decision("m2", "m6", Verdict.DIFFERENT, "s")}
+    assert triage.settled(res, np.ones(4, bool), decisions).tolist() == [False, False, True, False]
+    decisions = {("m0", "m2"): Decision("m0", "m2", Verdict.DIFFERENT, "s")}  # no number shared
+    assert triage.settled(res, np.ones(4, bool), decisions).tolist() == [False, True, True, True]
     # a decision on the clusters of pair 2 (whichever mentions it named) settles it whatever else
     res.link.levels[2] = [LEVEL["id"]["typo"], LEVEL["name"]["exact"], 0, 0]
-    assert not triage.settled(res, np.ones(3, bool), {})[2]
+    assert not triage.settled(res, np.ones(4, bool), {})[2]
     decided = {("m4", "m5"): Decision("m4", "m5", Verdict.UNSURE, "s")}
-    assert not triage.settled(res, np.ones(3, bool), decided)[2], "unsure settles nothing"
+    assert not triage.settled(res, np.ones(4, bool), decided)[2], "unsure settles nothing"
     decided = {("m4", "m5"): Decision("m4", "m5", Verdict.DIFFERENT, "s")}
-    assert triage.settled(res, np.ones(3, bool), decided)[2]
+    assert triage.settled(res, np.ones(4, bool), decided)[2]
 
 
 # -- end to end: a city with two firms of one name --------------------------------------------
