@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from importlib.resources import files
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,35 +71,140 @@ def _alternation(words) -> str:
     return "|".join(map(re.escape, sorted(set(words), key=len, reverse=True)))
 
 
+# --- divisions -----------------------------------------------------------------------------
+# The gazetteer is the national table of administrative divisions (GB/T 2260) that python-stdnum
+# keeps for the birthplaces of identity numbers (stdnum/cn/loc.dat): every province, prefecture
+# and county with its code and its former names, maintained upstream as the code lists change.
+# A hand list knew the cities its author thought of, while firms register everywhere: a 四川省
+# firm's name kept its province and no longer matched its own short name (issue 10).
+# linkage/data/divisions.yaml only adds how names are written (short forms, placeholders).
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    canon: str   # the short form where there is one ('营口'), else the name
+    code: str    # six digits of GB/T 2260
+    depth: int   # province 0, prefecture 1, county 2: the deeper of two is the more specific
+    short: bool  # this surface is the short form
+
+
+_DIV_RULES = _load("divisions.yaml")
+_LOC_LINE = re.compile(r'(\d+) (?:province|county)="([^"]*)"')  # '21 province="辽宁省"', '  0800 county="营口市"'
+_VALIDITY = re.compile(r"(?:\[(\d*)-(\d*)\])?(.+)")
+_NATIONALITY_END = re.compile(f"(?:{_alternation(_DIV_RULES['nationalities'])})族?$")
+
+
+def _gb2260():
+    """(code, clean name, in use) for every division of the table, former names included
+    ('[1983-2013]东陵区,[2014-]浑南区'). Read line by line: stdnum.numdb's general parser takes
+    0.7 s over this file, at every start of the process."""
+    prov = ""
+    for line in files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8").splitlines():
+        if not (m := _LOC_LINE.fullmatch(line.strip())):
+            continue
+        code, names = m.groups()
+        prov = code if len(code) == 2 else prov
+        for part in names.split(","):
+            _, until, name = _VALIDITY.fullmatch(part).groups()
+            yield (code + "0000" if len(code) == 2 else prov + code), clean_text(name), not until
+
+
+def _short_form(name: str) -> str | None:
+    """'营口市' -> '营口', '延边朝鲜族自治州' -> '延边'; None when the stem is one character."""
+    suffix = next((x for x in _DIV_RULES["suffixes"] if name.endswith(x) and len(name) - len(x) >= 2), None)
+    if suffix is None:
+        return None
+    short = name[:-len(suffix)]
+    if "自治" in name or "族" in name:
+        while (m := _NATIONALITY_END.search(short)) and m.start() >= 2:
+            short = short[:m.start()]
+    return short
+
+
+def _division_table() -> dict[str, tuple[_Place, ...]]:
+    """Written form -> the places it names. Full names, in use or former, all read as divisions
+    (an old firm's name keeps the city it was registered in: 旅大市, 大连 before 1981); short forms
+    only of divisions in use: a former division's short form is just a word by now."""
+    table: dict[str, dict[_Place, None]] = {}
+    skip = set(_DIV_RULES["placeholders"])
+    for code, name, current in _gb2260():
+        short = _short_form(name)
+        if name in skip or short is None:  # placeholders; 县 郊区 城区 东区 沙县: too little to tell
+            continue
+        depth = 0 if code.endswith("0000") else 1 if code.endswith("00") else 2
+        table.setdefault(name, {})[_Place(short, code, depth, False)] = None
+        if current:
+            table.setdefault(short, {})[_Place(short, code, depth, True)] = None
+    return {k: tuple(sorted(v, key=lambda p: (p.depth, p.code))) for k, v in table.items()}
+
+
+_DIVISION = _division_table()
+_DIVISION_LENGTHS = tuple(sorted({len(k) for k in _DIVISION}, reverse=True))
+# Written forms by their first two characters, longest first: most names start with none.
+_DIVISION_HEADS: dict[str, tuple[int, ...]] = {}
+for _k in sorted(_DIVISION, key=len, reverse=True):
+    _DIVISION_HEADS[_k[:2]] = (*_DIVISION_HEADS.get(_k[:2], ()), len(_k))
+_WORDS_AFTER = tuple(_DIV_RULES["words_after"])
+_WORD_HEADS = frozenset(w[:2] for w in _WORDS_AFTER)
+HOME_DIVISION: str = _RULES["home_division"]
+_HOME_CODE = next(p.code for p in _DIVISION[HOME_DIVISION] if p.depth == 1)
+
+
+def _takes(p: _Place, after: _Place | None) -> bool:
+    """Whether a written division is read as one. Full names and the short forms of provinces and
+    prefectures are how names carry divisions. A county's short form (朝阳, 长安, 东城, 城关) is as
+    often a trade name: it is read only for the home city's own counties (local exports shorten
+    盖州市 to 盖州) or right after its province or prefecture (四川绵阳涪城). Measured on the
+    default profile's 100k city (25,129 distinct firm names): read so, every name parses as with
+    the old hand list; reading every county's short form cuts 永福 (永福县, Guangxi) off
+    营口市永福商会, leaving the core 商会 that other firms share (BENCHMARKS.md, issue 10)."""
+    if not p.short or p.depth < 2 or p.code[:4] == _HOME_CODE[:4]:
+        return True
+    return after is not None and p.code.startswith(_code_prefix(after))
+
+
+def _code_prefix(p: _Place) -> str:
+    return p.code[:2 + 2 * p.depth]
+
+
+def _read_after(written: str, after: _Place | None) -> _Place | None:
+    """The place `written` names here, if read as one; within the division just read first
+    ('北京朝阳': 朝阳区, not 朝阳市)."""
+    places = [p for p in _DIVISION[written] if _takes(p, after)]
+    inside = [p for p in places if after and p.code.startswith(_code_prefix(after))]
+    return (inside or places or [None])[0]
+
+
+# What each written form names at the start of a name: computed once, the parser's common case.
+_READ_ALONE = {w: _read_after(w, None) for w in _DIVISION}
+
+
+def _division_at(s: str, after: _Place | None = None) -> tuple[int, _Place] | None:
+    """The longest division s starts with (length, place), read as `_takes` allows."""
+    for n in _DIVISION_HEADS.get(s[:2], ()):
+        w = s[:n]
+        if len(w) < n or w not in _DIVISION:
+            continue
+        if s[n - 1:n + 1] in _WORD_HEADS and any(s.startswith(x, n - 1) for x in _WORDS_AFTER):
+            continue
+        place = _READ_ALONE[w] if after is None else _read_after(w, after)
+        if place is not None:
+            return n, place
+    return None
+
+
+def _trailing_division(s: str) -> int | None:
+    """Where a division that ends s starts."""
+    for n in _DIVISION_LENGTHS:
+        if n < len(s) and _READ_ALONE.get(s[-n:]):
+            return len(s) - n
+    return None
+
+
 # --- vocabularies --------------------------------------------------------------------------
 
-def _division_tables():
-    entries = _load("divisions.yaml")
-    by_code = {e["code"]: e for e in entries}
-    canon, depth = {}, {}
-    for e in entries:
-        short = e.get("short") or [e["name"]]
-        depth[short[0]] = _depth(e, by_code)
-        for variant in [e["name"], *short]:
-            canon[clean_text(variant)] = short[0]
-    return canon, depth
-
-
-def _depth(entry: dict, by_code: dict) -> int:
-    """Province 0, city 1, district 2: the deeper of two divisions is the more specific."""
-    n = 0
-    while entry.get("parent") in by_code:
-        entry, n = by_code[entry["parent"]], n + 1
-    return n
-
-
-_DIVISION, _DEPTH = _division_tables()
-HOME_DIVISION: str = _RULES["home_division"]
 _FORM = {clean_text(v): canon for canon, vs in _load("org_forms.yaml").items() for v in vs}
 _INDUSTRIES = frozenset(clean_text(w) for w in _load("industries.yaml"))
 
-_LEADING_DIV = re.compile(f"(?:{_alternation(_DIVISION)})")
-_TRAILING_DIV = re.compile(f"(?:{_alternation(_DIVISION)})$")
 _FORM_ANY = re.compile(_alternation(_FORM))
 _BRANCH = re.compile(f"(.*?)({_alternation(_RULES['branch_suffixes'])})$")
 _DOTS = re.compile(f"\\s*[{re.escape(_RULES['name_dots'])}]+\\s*")
@@ -130,17 +236,17 @@ def _split_branch(s: str) -> tuple[str, str | None]:
     if forms:
         cut = forms[-1].end()
     else:  # no parent form: only a division name at the end can be the qualifier
-        tail = _TRAILING_DIV.search(pre)
-        cut = tail.start() if tail and tail.start() >= 2 else len(pre)
+        tail = _trailing_division(pre)
+        cut = tail if tail is not None and tail >= 2 else len(pre)
     return pre[:cut], _branch_label(pre[cut:])
 
 
 def _branch_label(q: str) -> str:
     q = q.strip("()")
-    return _DIVISION.get(q, q)
+    return _DIVISION[q][0].canon if q in _DIVISION else q
 
 
-def _bracketed_division(s: str) -> tuple[str, str | None]:
+def _bracketed_division(s: str) -> tuple[str, _Place | None]:
     """Take a bracketed division ('鑫达贸易(营口)') out of the name."""
     if "(" not in s:
         return s, None
@@ -157,19 +263,21 @@ def _bracketed_division(s: str) -> tuple[str, str | None]:
     return _BRACKETED.sub(take, s), found
 
 
-def _division_of(text: str) -> str | None:
+def _division_of(text: str) -> _Place | None:
     """The most specific division when text is nothing but divisions ('辽宁营口')."""
     rest, div = _strip_leading_divisions(text, min_rest=0)
     return div if not rest else None
 
 
-def _strip_leading_divisions(s: str, min_rest: int = 2) -> tuple[str, str | None]:
-    """'辽宁营口鑫达' -> ('鑫达', '营口'); a division is kept if too little would remain."""
+def _strip_leading_divisions(s: str, min_rest: int = 2) -> tuple[str, _Place | None]:
+    """'辽宁营口鑫达' -> ('鑫达', 营口); a division is kept if too little would remain, or only an
+    industry word: in '朝阳商贸' 朝阳 is the trade name."""
     div = None
-    while m := _LEADING_DIV.match(s):
-        if len(s) - m.end() < min_rest:
+    while hit := _division_at(s, div):
+        rest = s[hit[0]:]
+        if len(rest) < min_rest or (min_rest and rest in _INDUSTRIES):
             break
-        s, div = s[m.end():], _DIVISION[m.group(0)]
+        s, div = rest, hit[1]
     return s, div
 
 
@@ -201,10 +309,10 @@ def _split_industry(core: str) -> tuple[str, str]:
     return core, ""
 
 
-def _deeper(a: str | None, b: str | None) -> str | None:
+def _deeper(a: _Place | None, b: _Place | None) -> str | None:
     if a is None or b is None:
-        return a or b
-    return b if _DEPTH.get(b, 0) > _DEPTH.get(a, 0) else a
+        return (a or b).canon if a or b else None
+    return (b if b.depth > a.depth else a).canon
 
 
 @lru_cache(maxsize=1 << 18)

@@ -1,6 +1,6 @@
-"""The vocabularies the generator draws from: linkage/data (shared with the name parser) and
-synth/data/vocab.yaml (only the generator's). A noise profile (profile.py) may name other files
-in synth/data for each of the three."""
+"""The vocabularies the generator draws from: linkage/data (industry words and forms, shared with
+the name parser) and synth/data (vocab.yaml and the divisions, only the generator's). A noise
+profile (profile.py) may name other files in synth/data for each of the three."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,10 +39,11 @@ class Vocab:
 
 @lru_cache
 def load_vocab(vocab: str = "vocab.yaml", divisions: str | None = None, industries: str | None = None) -> Vocab:
-    """synth/data/`vocab`; `divisions` and `industries` from synth/data if named, else linkage's."""
+    """synth/data/`vocab` and `divisions` (default divisions.yaml); `industries` from synth/data if
+    named, else linkage's."""
     raw = _load(SYNTH_DATA / vocab)
     raw["trade_chars"] = "".join(dict.fromkeys(raw["trade_chars"]))  # drop repeats
-    divs = _load(SYNTH_DATA / divisions if divisions else LINKAGE_DATA / "divisions.yaml")
+    divs = _load(SYNTH_DATA / (divisions or "divisions.yaml"))
     return Vocab(raw, {d["code"]: d for d in divs},
                  _load(SYNTH_DATA / industries if industries else LINKAGE_DATA / "industries.yaml"),
                  _load(LINKAGE_DATA / "org_forms.yaml"))
