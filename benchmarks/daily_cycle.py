@@ -70,8 +70,11 @@ def main() -> None:
     parser.add_argument("--results", type=pathlib.Path, default=RESULTS)
     parser.add_argument("--graph-later", action="store_true",
                         help="keep the full output (WORK/out_full) to load and change a graph later (--graph-only)")
+    parser.add_argument("--resume", action="store_true",
+                        help="with --work: take the city and full resolve of --results, make the batch, ingest")
     parser.add_argument("--graph-only", action="store_true",
-                        help="with --work and --neo4j: load WORK/out_full, apply WORK/out's change, add to --results")
+                        help="with --work: load WORK/out_full (Neo4j with --neo4j, else the embedded store), "
+                             "apply WORK/out's change, add to --results")
     args = parser.parse_args()
     if args.graph_only:
         return graph_only(args)
@@ -83,15 +86,12 @@ def main() -> None:
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_average_start": os.getloadavg(),
               "target_s": TARGET_S, "results": str(args.results)}
     try:
-        result["synth"] = run(["synth", str(city), "--enterprises", str(enterprises), "--persons", str(persons)],
-                              data, work / "synth.log") | {"stdout": None}
-        print(f"synth {result['synth']['wall_s']} s", flush=True)
-        full = run(["resolve", "--manifest", str(city / "manifest.yaml"), "--out", str(out), "--json"], data,
-                   work / "resolve.log")
-        report = json.loads(full.pop("stdout"))
-        result["full_resolve"] = {**full, "mentions": report["mentions"], "stages_s": report["timings_s"]}
-        print(f"full resolve {full['wall_s']} s, {report['mentions']:,} mentions", flush=True)
-        save(result)
+        if args.resume:  # the city and its full resolve of a run cut short before its ingest
+            kept = json.loads(args.results.read_text())
+            result |= {k: kept[k] for k in ("synth", "full_resolve")} | {"resumed_at": result["date"],
+                                                                         "date": kept["date"]}
+        else:
+            full_run(result, city, out, data, work, enterprises, persons)
         from creditgraph.synth.batches import make_batches
         t = time.perf_counter()
         batch = make_batches(city, work / "batches", batches=1, rows=args.rows, seed=11)[0]
@@ -138,19 +138,34 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def full_run(result: dict, city, out, data, work, enterprises: int, persons: int) -> None:
+    result["synth"] = run(["synth", str(city), "--enterprises", str(enterprises), "--persons", str(persons)],
+                          data, work / "synth.log") | {"stdout": None}
+    print(f"synth {result['synth']['wall_s']} s", flush=True)
+    full = run(["resolve", "--manifest", str(city / "manifest.yaml"), "--out", str(out), "--json"], data,
+               work / "resolve.log")
+    report = json.loads(full.pop("stdout"))
+    result["full_resolve"] = {**full, "mentions": report["mentions"], "stages_s": report["timings_s"]}
+    print(f"full resolve {full['wall_s']} s, {report['mentions']:,} mentions", flush=True)
+    save(result)
+
+
 def graph_only(args) -> None:
-    """The graph half of the cycle on a run kept with --graph-later (a server busy meanwhile)."""
+    """The graph half of the cycle on a run kept with --graph-later (a server busy meanwhile);
+    without --neo4j, the embedded store (WORK/data/graph.pickle)."""
     from creditgraph.graph.factory import open_store
     result = json.loads(args.results.read_text())
     data, out = args.work / "data", args.work / "out"
-    store = open_store(args.neo4j)
-    store.wipe()
-    store.close()
-    load = run(["load", "--from", str(args.work / "out_full"), "--neo4j", args.neo4j, "--json"], data,
-               args.work / "load.log")
+    where = ["--neo4j", args.neo4j] if args.neo4j else []
+    if args.neo4j:
+        store = open_store(args.neo4j)
+        store.wipe()
+        store.close()
+    result["graph_store"] = "neo4j" if args.neo4j else "embedded (networkx)"
+    load = run(["load", "--from", str(args.work / "out_full"), *where, "--json"], data, args.work / "load.log")
     result["full_graph_load"] = {**load, "report": json.loads(load.pop("stdout"))}
     print(f"full graph load {load['wall_s']} s", flush=True)
-    apply = run(["load", "--changes", "--from", str(out), "--neo4j", args.neo4j], data, args.work / "apply.log")
+    apply = run(["load", "--changes", "--from", str(out), *where], data, args.work / "apply.log")
     applied = json.loads(apply.pop("stdout"))
     result["graph_change"] = {**apply, "report": applied, "load_average": os.getloadavg()}
     print(f"graph change {apply['wall_s']} s", flush=True)

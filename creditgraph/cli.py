@@ -374,7 +374,9 @@ def _bulk_load(from_: Path, neo4j: str | None, home: Path | None, as_json: bool)
 
 
 @app.command()
-def load(from_: FromDir = None, neo4j: Neo4jUri = None, as_json: Json = False, bulk: Bulk = False, home: Home = None):
+def load(from_: FromDir = None, neo4j: Neo4jUri = None, as_json: Json = False, bulk: Bulk = False, home: Home = None,
+         changes: Annotated[bool, typer.Option("--changes", help="Apply only the last ingest's change "
+                                               "(DIR/changes.json) to a store that holds the output before it.")] = False):
     """Load a resolve output into the graph store (Neo4j with --neo4j, else the embedded one)."""
     if bulk:
         return _bulk_load(from_, neo4j, home, as_json)
@@ -384,6 +386,9 @@ def load(from_: FromDir = None, neo4j: Neo4jUri = None, as_json: Json = False, b
     with _reachable(neo4j):
         store = open_store(neo4j)
         try:
+            if changes:
+                from creditgraph.graph.apply_changes import apply_changes
+                return _json(apply_changes(store, from_))
             report = store.load(from_)
         finally:
             store.close()

@@ -41,13 +41,14 @@ def _run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step) -
     t = time.perf_counter()
     manifest = load_manifest(manifest_path)
     load = read_manifest(manifest)
-    frames = apply_removals(load.frames(), load.reports)  # removal exports end the records they name
+    read = load.frames()
+    frames = apply_removals(read, load.reports)  # removal exports end the records they name
     load_s = time.perf_counter() - t
     decisions = DecisionLog(settings.decisions_path).latest()
     resolution = resolve(frames, decisions, id_key(settings), step)
     step("incremental state")
     t = time.perf_counter()
-    save_state(out_dir, frames, resolution, decisions, [s.name for s in manifest.sources])
+    save_state(out_dir, read, resolution, decisions, [s.name for s in manifest.sources])
     resolution.kinds = {}  # large: not kept while the outputs are written
     resolution.report["timings_s"]["incremental_state"] = round(time.perf_counter() - t, 2)
     step("writing outputs")

@@ -43,10 +43,17 @@ def make_batches(city: Path, out: Path, batches: int = 3, rows: int = 300, seed:
     for n in range(1, batches + 1):
         day = out / f"batch_{n}"
         deltas = {name: [] for name in exports}
+        plans = {name: ({}, set(), []) for name in exports}  # per source: updates, deletes, inserts
         touched = set()  # a record changes once a batch (a delta names each record id once)
         for k in range(rows):
             name = rng.choice(sorted(exports))
-            _change(rng, exports, specs[name], deltas[name], f"B{n}-{k:06d}", touched)
+            _change(rng, exports, specs[name], deltas[name], f"B{n}-{k:06d}", touched, plans[name])
+        for name, (updates, deletes, inserts) in plans.items():  # applied at once: one copy per source
+            frame = exports[name]
+            for i, row in updates.items():
+                frame.iloc[i] = row
+            frame = frame.drop(index=frame.index[sorted(deletes)])
+            exports[name] = pd.concat([frame, pd.DataFrame(inserts, columns=frame.columns)], ignore_index=True)
         paths.append(_write_batch(day, raw, exports, deltas, set(snapshot) if n == batches else set()))
     _write_final(out / "final", city, raw, exports)
     return paths
@@ -67,8 +74,10 @@ def _main_columns(spec) -> tuple[str, list[str]]:
     return fields["name"].column, [i.column for i in (ids if isinstance(ids, list) else [ids]) if i.column]
 
 
-def _change(rng, exports: dict, spec, delta: list, new_id: str, touched: set) -> None:
+def _change(rng, exports: dict, spec, delta: list, new_id: str, touched: set, plan: tuple) -> None:
+    """Plan one change of a row of the export as it was at the start of the batch."""
     frame = exports[spec.name]
+    updates, deletes, inserts = plan
     kind = KINDS[rng.choice(len(KINDS), p=SHARES)]
     i = int(rng.integers(len(frame))) if len(frame) else 0
     if frame.empty or (spec.name, frame.iloc[i][spec.record_id]) in touched:
@@ -78,7 +87,7 @@ def _change(rng, exports: dict, spec, delta: list, new_id: str, touched: set) ->
     rid = row[spec.record_id]
     touched |= {(spec.name, rid), (spec.name, new_id)}
     if kind == "delete":
-        exports[spec.name] = frame.drop(index=frame.index[i])
+        deletes.add(i)
         delta.append({spec.record_id: rid, OP: "delete"})
         return
     if kind in ("copy", "new_firm"):
@@ -86,7 +95,7 @@ def _change(rng, exports: dict, spec, delta: list, new_id: str, touched: set) ->
         if kind == "new_firm":
             row[name_col] = _renamed(row[name_col], rng)
             row[id_cols] = ""
-        exports[spec.name] = pd.concat([frame, row.to_frame().T], ignore_index=True)
+        inserts.append(row.tolist())
         delta.append({**row.to_dict(), OP: "insert"})
         return
     if kind == "rename":  # another row's main party: the mention moves to that entity
@@ -94,7 +103,7 @@ def _change(rng, exports: dict, spec, delta: list, new_id: str, touched: set) ->
         row[[name_col, *id_cols]] = other[[name_col, *id_cols]]
     else:
         row[id_cols] = ""
-    frame.iloc[i] = row
+    updates[i] = row
     delta.append({**row.to_dict(), OP: "update"})
 
 

@@ -162,3 +162,38 @@ def test_steward_decisions_survive_splits_and_merges(town, tmp_path):
     assert {same_a, same_b, a, b} <= set(m.index), "the batches removed a decided mention: pick others"
     diffs = differences(tmp_path / "decided", as_full(full_of_final(c, tmp_path / "decided")))
     assert all(len(d) == 0 for d in diffs.values())
+
+
+def test_cli_ingest_then_load_changes(town, tmp_path, monkeypatch):
+    """The commands as a newcomer runs them: ingest prints what changed and where the details
+    are; load --changes applies them to the embedded store a full load filled."""
+    from typer.testing import CliRunner
+
+    from creditgraph.base.settings import get_settings
+    from creditgraph.cli import app
+    from creditgraph.graph.memory_store import MemoryStore
+    monkeypatch.setenv("CREDITGRAPH_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("CREDITGRAPH_ID_KEY", town["settings"].id_key)
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    get_settings.cache_clear()
+    try:
+        out = shutil.copytree(town["full"], tmp_path / "out")
+        runner = CliRunner()
+        assert runner.invoke(app, ["load", "--from", str(out)]).exit_code == 0
+        done = runner.invoke(app, ["ingest", "--manifest", str(town["batches"][0]), "--into", str(out)])
+        assert done.exit_code == 0, done.output
+        assert "changes.json" in done.output and "load --changes" in done.output
+        again = runner.invoke(app, ["ingest", "--manifest", str(town["batches"][0]), "--into", str(out)])
+        assert "already applied" in again.output
+        applied = runner.invoke(app, ["load", "--changes", "--from", str(out)])
+        assert applied.exit_code == 0, applied.output
+        report = json.loads(applied.output)
+        changes = json.loads((out / "changes.json").read_text())
+        assert report["upserted"] == len(changes["graph"]["upsert"]) and report["deleted"] == len(changes["graph"]["delete"])
+        store = MemoryStore(tmp_path / "data" / "graph.pickle")
+        assert all(store.query("entity_by_id", entity_id=e) for e in changes["entities"]["new"][:5])
+        assert not any(store.query("entity_by_id", entity_id=e) for e in changes["graph"]["delete"][:5])
+        bad = runner.invoke(app, ["ingest", "--manifest", str(town["batches"][0]), "--into", str(tmp_path)])
+        assert bad.exit_code == 2 and "incremental" in bad.output  # a usage error naming the missing state
+    finally:
+        get_settings.cache_clear()
