@@ -2,8 +2,9 @@
 its exports. A profile is data, synth/data/profiles/NAME.yaml; the generator is the same for all.
 
 `yingkou` (营口市, the default) is the city every threshold, rule and blocking key was chosen on.
-`held_out` (绵阳市, Sichuan) is held out: nothing may be chosen on it, its scores are reported
-as they come (its file says so too).
+`held_out` (绵阳市, Sichuan) and `held_out_2` (洛阳市, Henan, added once held_out had revealed a
+defect) are held out: nothing may be chosen on them, their scores are reported as they come (their
+files say so too).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Noise profiles of the synthetic city (issue 10, generalisation): the default profile writes the
-same bytes as before profiles existed; the held-out profile is another city (vocabulary, columns,
-encodings) that still resolves with every row accounted for; the person ceiling's B-cubed."""
+same bytes as before profiles existed; the held-out profiles are other cities (vocabulary, columns,
+encodings) that still resolve with every row accounted for; the person ceiling's B-cubed."""
 from __future__ import annotations
 
 import csv
@@ -46,8 +46,9 @@ def test_default_profile_writes_the_same_city_as_before_profiles(tmp_path):
 
 
 def test_profiles_are_data_and_the_second_is_held_out():
-    assert {"yingkou", "held_out"} <= set(profiles())
+    assert {"yingkou", "held_out", "held_out_2"} <= set(profiles())
     assert load_profile("held_out").held_out and not load_profile("yingkou").held_out
+    assert load_profile("held_out_2").held_out
     with pytest.raises(ValueError, match="unknown noise profile"):
         load_profile("nosuch")
 
@@ -59,13 +60,22 @@ def test_synth_refuses_an_unknown_profile_naming_the_known_ones(tmp_path):
     assert not (tmp_path / "city").exists()
 
 
-@pytest.fixture(scope="module")
-def held_out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("held_out")
+def _held_out_city(tmp_path_factory, profile: str) -> Path:
+    out = tmp_path_factory.mktemp(profile)
     result = runner.invoke(app, ["synth", str(out), "--enterprises", "250", "--persons", "350", "--seed", "5",
-                                 "--profile", "held_out", "--json"])
+                                 "--profile", profile, "--json"])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="module")
+def held_out(tmp_path_factory) -> Path:
+    return _held_out_city(tmp_path_factory, "held_out")
+
+
+@pytest.fixture(scope="module")
+def held_out_2(tmp_path_factory) -> Path:
+    return _held_out_city(tmp_path_factory, "held_out_2")
 
 
 def _column(path: Path, encoding: str, column: str) -> list[str]:
@@ -88,7 +98,25 @@ def test_held_out_city_has_its_own_vocabulary_columns_and_encodings(held_out, tm
     assert truth.loc[truth["kind"] == "person", "identifier"].str[:2].value_counts().index[0] == "51"
 
 
-def test_held_out_city_resolves_with_every_row_accounted_for(held_out, tmp_path, monkeypatch):
+def test_held_out_2_city_has_its_own_vocabulary_columns_and_encodings(held_out_2, held_out):
+    # 洛阳市 in Henan: neither the default city's nor the first held-out city's names or columns.
+    names = set(_column(held_out_2 / "exports/registry.csv", "utf-8", "单位名称"))
+    assert any("洛阳" in n for n in names) and not any("营口" in n or "绵阳" in n for n in names)
+    assert not names & set(_column(held_out / "exports/registry.csv", "gb18030", "市场主体名称"))
+    ours = load_profile("held_out_2").vocab
+    for other in ("yingkou", "held_out"):
+        theirs = load_profile(other).vocab
+        assert set(ours.trade_chars) != set(theirs.trade_chars) and set(ours.industries) != set(theirs.industries)
+    manifest = (held_out_2 / "manifest.yaml").read_text(encoding="utf-8")
+    assert "单位名称" in manifest and "投资比例" in manifest and "持股比例" not in manifest
+    assert len(_column(held_out_2 / "exports/shareholders.csv", "gb18030", "投资人名称")) > 0
+    truth = pd.read_csv(held_out_2 / "truth/entities.csv", dtype=str)
+    assert truth.loc[truth["kind"] == "person", "identifier"].str[:2].value_counts().index[0] == "41"
+
+
+@pytest.mark.parametrize("city", ["held_out", "held_out_2"])
+def test_held_out_city_resolves_with_every_row_accounted_for(city, request, tmp_path, monkeypatch):
+    held_out = request.getfixturevalue(city)
     monkeypatch.setenv("CREDITGRAPH_DATA", str(tmp_path / "data"))
     get_settings.cache_clear()
     try:
