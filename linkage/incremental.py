@@ -724,10 +724,11 @@ def _changes(old: pd.DataFrame, new: pd.DataFrame, ids: set, renamed: dict, old_
 
 def _record_changes(old: pd.DataFrame, new: pd.DataFrame) -> dict:
     """List records added, removed, and changed (another entity, or another field)."""
-    a, b = old.set_index("record_uid"), new.astype(str).set_index("record_uid")
+    text = new.astype(object).where(new.notna(), "").astype(str)  # as the CSV will hold it (None is empty)
+    a, b = old.set_index("record_uid"), text.set_index("record_uid")
     both = a.index.intersection(b.index)
     cols = [c for c in a.columns if c in b.columns]
-    differs = (a.loc[both, cols].astype(str) != b.loc[both, cols].replace("nan", "")).any(axis=1)
+    differs = (a.loc[both, cols].astype(str) != b.loc[both, cols]).any(axis=1)
     return {"added": sorted(b.index.difference(a.index)), "removed": sorted(a.index.difference(b.index)),
             "changed": sorted(both[differs.to_numpy()])}
 
