@@ -23,7 +23,8 @@ docs/incremental.md (the review queue's pairs across the re-linked set's border)
 
 The state (loader frames, per-mention record, component and entity; record blocking keys; hard
 identifiers; the fitted models; the decisions applied; the batches applied) is a pickle in
-DIR/incremental/, 0600 in the 0700 output directory that resolve wrote: only creditgraph reads it.
+DIR/incremental_state.pkl, 0600 in the 0700 output directory that resolve wrote (a file beside the
+outputs, not a folder: every entry of that directory is a 0600 file): only creditgraph reads it.
 """
 from __future__ import annotations
 
@@ -57,8 +58,7 @@ from creditgraph.linkage.prepare import enterprise_features, enterprise_records,
 from creditgraph.loaders.manifest import Manifest, ManifestError
 from creditgraph.loaders.reader import decode_lines, detect_encoding, mask_rejects, read_manifest
 
-STATE_DIR = "incremental"
-STATE_FILE = "state.pkl"
+STATE_FILE = "incremental_state.pkl"
 PENDING = ".ingest-pending"
 MAX_BLOCK = 200  # engine.link's default: blocks larger than this are skipped, in both runs
 KINDS = ("enterprise", "person")
@@ -96,7 +96,7 @@ def save_state(out_dir: Path, frames: dict[str, pd.DataFrame], resolution, decis
                   hard=pd.concat([p[2] for p in parts], ignore_index=True),
                   models={k: res.link.model for k, res in resolution.kinds.items()},
                   decisions=_verdicts(decisions), sources=list(sources))
-    _write_state(out_dir / STATE_DIR / STATE_FILE, state)
+    _write_state(Path(out_dir) / STATE_FILE, state)
 
 
 def _placed(frames: dict[str, pd.DataFrame], sources: list[str]) -> dict[str, pd.DataFrame]:
@@ -168,9 +168,9 @@ def _write_state(path: Path, state: State) -> None:
 
 
 def load_state(out_dir: Path) -> State:
-    path = Path(out_dir) / STATE_DIR / STATE_FILE
+    path = Path(out_dir) / STATE_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{out_dir}: no incremental state ({STATE_DIR}/{STATE_FILE}); "
+        raise FileNotFoundError(f"{out_dir}: no incremental state ({STATE_FILE}); "
                                 "run `creditgraph resolve` into it first")
     with path.open("rb") as f:
         return pickle.load(f)
@@ -771,9 +771,8 @@ def recover(out_dir: Path) -> None:
     commit = pending / "COMMIT"
     if commit.exists():
         for name in json.loads(commit.read_text(encoding="utf-8")):
-            target = out_dir / (f"{STATE_DIR}/{name}" if name == STATE_FILE else name)
             if (pending / name).exists():
-                os.replace(pending / name, target)
+                os.replace(pending / name, out_dir / name)
     shutil.rmtree(pending, ignore_errors=True)
 
 
