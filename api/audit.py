@@ -48,7 +48,7 @@ from fastapi.responses import JSONResponse
 
 from creditgraph.api.masking import set_clear_ids
 from creditgraph.api.ratelimit import TokenBuckets
-from creditgraph.base.files import private_dir
+from creditgraph.base.files import fsync_dir, private_dir
 from creditgraph.base.privacy import scrub, scrub_any
 
 log = logging.getLogger("creditgraph.api.audit")
@@ -184,14 +184,6 @@ def _flock(path: Path):
         os.close(fd)  # releases the lock
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class _Job:
     __slots__ = ("record", "line", "error", "done")
 
@@ -278,7 +270,7 @@ class AuditTrail:
         finally:
             os.close(fd)
         if created:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         return st
 
     def _write_head(self, tail: Tail) -> None:
@@ -336,7 +328,7 @@ class AuditTrail:
         taken = [int(m["n"]) for p in self.path.parent.glob(f"{self.path.stem}-{day}-*.jsonl")
                  if (m := ROTATED.match(p.name))]
         os.rename(self.path, self.path.with_name(f"{self.path.stem}-{day}-{max(taken, default=0) + 1}.jsonl"))
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         return Tail(tail.seq, tail.hash)
 
     # --- reading ---

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from creditgraph.api.errors import NotFound
 from creditgraph.api.masking import set_clear_ids
-from creditgraph.base.files import open_private, private_dir, write_private
+from creditgraph.base.files import fsync_dir, open_private, private_dir, write_private
 from creditgraph.base.settings import Settings
 
 if TYPE_CHECKING:
@@ -68,14 +68,6 @@ def render_pdf(html: str, chromium: Path) -> bytes:
                             margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
         finally:
             browser.close()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _masked(fn, *args, **kwargs):
@@ -132,7 +124,7 @@ class Reports:
             out.write(json.dumps(meta, ensure_ascii=False, indent=1))
             out.flush()
             os.fsync(out.fileno())
-        _fsync_dir(self.dir)
+        fsync_dir(self.dir)
         return meta
 
     def meta(self, number: str) -> dict:
@@ -161,7 +153,7 @@ class Reports:
                 pass
             finally:
                 tmp.unlink()
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
         return path.read_bytes()
 
 
