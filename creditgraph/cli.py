@@ -378,6 +378,9 @@ def load(from_: FromDir = None, neo4j: Neo4jUri = None, as_json: Json = False, b
          changes: Annotated[bool, typer.Option("--changes", help="Apply only the last ingest's change "
                                                "(DIR/changes.json) to a store that holds the output before it.")] = False):
     """Load a resolve output into the graph store (Neo4j with --neo4j, else the embedded one)."""
+    if bulk and changes:  # a bulk import replaces the database: there is no change to apply after it
+        raise typer.BadParameter("--bulk loads a whole output, --changes the last ingest's change: choose one",
+                                 param_hint="'--changes'")
     if bulk:
         return _bulk_load(from_, neo4j, home, as_json)
     from dataclasses import asdict

@@ -56,6 +56,7 @@ MISTAKES = {  # command -> what the one message must say
     "nothing to serve": (["serve"], "no resolve output yet"),
     "unknown role": (["apikey", "create", "x", "--role", "boss"], "investigator"),
     "unknown verdict": (["review", "decide", "rq-0001", "maybe", "--who", "me", "--from", "{resolved}"], "different"),
+    "bulk and changes": (["load", "--bulk", "--changes", "--from", "{resolved}"], "choose one"),
 }
 
 
