@@ -197,3 +197,11 @@ def test_cli_ingest_then_load_changes(town, tmp_path, monkeypatch):
         assert bad.exit_code == 2 and "incremental" in bad.output  # a usage error naming the missing state
     finally:
         get_settings.cache_clear()
+
+
+def test_relation_numbers_written_as_one_value_csv_writes_each():
+    """_csv_numbers (one to_csv for the floats) gives what a CSV of each value alone holds."""
+    values = pd.Series([1.0, 0.7611, None, float("nan"), 30000000.0, 1e16, 5, "7.50", 0.1 + 0.2], dtype=object)
+    expected = ["" if v is None or v != v else incremental._csv_number(v) for v in values]
+    assert incremental._csv_numbers(values).tolist() == expected
+    assert expected[:2] == ["1.0", "0.7611"] and expected[6] == "5"
