@@ -20,6 +20,7 @@ from creditgraph.base.files import write_private
 from creditgraph.linkage import sweep
 from creditgraph.linkage.charts import Marker, Series, line_chart, probability_text, weight_bars
 from creditgraph.linkage.evaluate import KEY
+from creditgraph.linkage.model import probability_of
 
 TEMPLATE = Path(__file__).parent / "templates" / "evaluation.html"
 KINDS = ("enterprise", "person")
@@ -87,7 +88,7 @@ def _threshold_text(p: float) -> str:
 
 
 def _x_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
-    return [(float(w), f"{w:g}\n{probability_text(float(sweep.probability(w)))}")
+    return [(float(w), f"{w:g}\n{probability_text(float(probability_of(float(w))))}")
             for w in range(int(np.ceil(lo / 5) * 5), int(hi) + 1, 5)]
 
 

@@ -19,6 +19,7 @@ from creditgraph.base.files import write_private
 from creditgraph.linkage.cluster import ClusterInputs
 from creditgraph.linkage.engine import LinkResult
 from creditgraph.linkage.evaluate import bcubed, pairwise
+from creditgraph.linkage.model import probability_of
 
 FILE = "scored_pairs.npz"
 QUEUE_NEVER, QUEUE_ALWAYS, QUEUE_ABOVE = 0, 1, 2  # ALWAYS: ambiguous, conflict; ABOVE: if prob >= review
@@ -39,10 +40,6 @@ def scored_kind(link: LinkResult, mentions: pd.DataFrame, queue: np.ndarray) -> 
     """mentions: the kind's, with mention_id and record."""
     return ScoredKind(link.inputs, mentions["mention_id"].to_numpy(str), mentions["record"].to_numpy(np.int64),
                       queue, link.model.match_threshold, link.model.review_threshold)
-
-
-def probability(weight: np.ndarray | float) -> np.ndarray | float:
-    return 1 / (1 + np.exp2(-np.asarray(weight, float)))
 
 
 def weight_of(prob: float) -> float:
@@ -106,7 +103,7 @@ def _from_arrays(a: dict) -> ScoredKind:
 def thresholds(in_use: float, upto: float | None = None) -> np.ndarray:
     """Probability thresholds: WEIGHTS as probabilities and the one in use; with `upto`, none
     past it and `upto` itself."""
-    t = np.union1d(probability(WEIGHTS), [in_use])
+    t = np.union1d(probability_of(WEIGHTS), [in_use])
     return t if upto is None else np.union1d(t[t <= upto], [upto])
 
 
