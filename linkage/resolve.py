@@ -90,7 +90,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
     out.scored = {kind: scored_kind(res.link, res.mentions, codes[kind]) for kind, res in kinds.items()}
     out.review = with_worth(out.review, out.mentions, out.relations, out.lists)
     out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
-    out.kinds = {"enterprise": ent, "person": per}
+    out.kinds = kinds
     out.report = {"timings_s": timed.seconds,
                   "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
                   "person": {**per.link.stats, "model": per.link.model.describe()}}
@@ -389,9 +389,7 @@ def queue_codes(res: KindResult, decisions: dict, relations: pd.DataFrame) -> np
     that one export row relates to each other (a branch and the parent its row names): the row
     already says they are two parties."""
     pairs, labels = res.link.pairs, res.link.labels
-    cluster_ids = defaultdict(set)
-    for label, ids in zip(labels.tolist(), res.records.hard_ids):
-        cluster_ids[label] |= ids
+    cluster_ids = triage.cluster_ids(labels, res.records.hard_ids)
     ends = list(zip(labels[pairs["left"]].tolist(), labels[pairs["right"]].tolist()))
     told_apart = np.array([bool(cluster_ids[a]) and bool(cluster_ids[b]) and not (cluster_ids[a] & cluster_ids[b])
                            for a, b in ends], bool)

@@ -36,7 +36,7 @@ def settled(res, waiting: np.ndarray, decisions: dict) -> np.ndarray:
     or different primary identifiers tell them apart (unless the identifiers are in question)."""
     pairs, labels = res.link.pairs, res.link.labels
     left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
-    ids = _cluster_ids(labels, res.records.hard_ids)
+    ids = cluster_ids(labels, res.records.hard_ids)
     decided, disputed = _decided(res, decisions)
     shared = {(a, b) for a, b, _ in res.records.conflicts}
     agree, near, names_differ = _levels(res)
@@ -50,7 +50,8 @@ def settled(res, waiting: np.ndarray, decisions: dict) -> np.ndarray:
     return out
 
 
-def _cluster_ids(labels: np.ndarray, hard_ids: list) -> dict[int, set]:
+def cluster_ids(labels: np.ndarray, hard_ids: list) -> dict[int, set]:
+    """Per cluster label, the hard identifiers its records carry (a label without any: empty)."""
     out = defaultdict(set)
     for label, h in zip(labels.tolist(), hard_ids):
         if h:
@@ -111,7 +112,7 @@ def items(res, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if rows.empty:
         return rows, pd.DataFrame(columns=UNLINKED_COLUMNS)
     record_of = {rep: i for i, rep in enumerate(res.records.rep)}
-    identified = set(_cluster_ids(res.link.labels, res.records.hard_ids))
+    identified = set(cluster_ids(res.link.labels, res.records.hard_ids))
     label = lambda mention: int(res.link.labels[record_of[mention]])
     lone_right = [label(r) not in identified and label(l) in identified
                   for l, r in zip(rows["left_mention"], rows["right_mention"])]
