@@ -47,7 +47,7 @@ import yaml
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from creditgraph.base.files import open_private, private_dir
+from creditgraph.base.files import open_private, private_dir, write_private
 from creditgraph.linkage import resolve as R
 from creditgraph.linkage.blocking import candidate_pairs
 from creditgraph.linkage.compare import compare_pairs
@@ -162,9 +162,8 @@ def _verdicts(decisions: dict) -> dict:
 
 
 def _write_state(path: Path, state: State) -> None:
-    with open_private(path.with_name(path.name + ".tmp"), "wb") as f:
+    with write_private(path, "wb") as f:
         pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(path.with_name(path.name + ".tmp"), path)
 
 
 def load_state(out_dir: Path) -> State:
