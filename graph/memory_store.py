@@ -72,16 +72,17 @@ class MemoryStore(BaseStore):
     def __init__(self, path: Path | str | None = None, queries: QueryLibrary | None = None):
         super().__init__(queries)
         self.path = Path(path) if path else None
-        self.graph = nx.MultiDiGraph()
-        state: dict = {}
-        if self.path and self.path.exists():
-            with self.path.open("rb") as f:
-                state = pickle.load(f)
-            self.graph = state["graph"]
+        self._seen = None
+        self.refresh()  # the pickle, when there is one
+        if self._seen is None:
+            self._adopt({})
+
+    def _adopt(self, state: dict) -> None:
+        """The graph and name index of a pickled state ({}: an empty graph)."""
+        self.graph = state["graph"] if "graph" in state else nx.MultiDiGraph()
         self.names = state.get("names")
         if getattr(self.names, "version", None) != NameIndex.VERSION:  # none yet, or an older format
             self.names = NameIndex.of_graph(self.graph, ENTITY_LABELS)
-        self._seen = self._stamp()
 
     def _stamp(self) -> tuple | None:
         try:
@@ -97,10 +98,8 @@ class MemoryStore(BaseStore):
         if stamp is None or stamp == self._seen:
             return
         with self.path.open("rb") as f:
-            state = pickle.load(f)
-        self.graph, self.names, self._seen = state["graph"], state.get("names"), stamp
-        if getattr(self.names, "version", None) != NameIndex.VERSION:
-            self.names = NameIndex.of_graph(self.graph, ENTITY_LABELS)
+            self._adopt(pickle.load(f))
+        self._seen = stamp
 
     # ------------------------------------------------------------------ load
     def load(self, out_dir: Path | str, *, batch_size: int = 5000,
