@@ -57,6 +57,7 @@ from creditgraph.linkage.model import MatchModel, probability_of
 from creditgraph.linkage.prepare import enterprise_features, enterprise_records, person_features, person_records
 from creditgraph.loaders.manifest import Manifest, ManifestError
 from creditgraph.loaders.reader import decode_lines, detect_encoding, mask_rejects, read_manifest
+from creditgraph.loaders.removals import apply_removals
 
 STATE_FILE = "incremental_state.pkl"
 PENDING = ".ingest-pending"
@@ -306,10 +307,6 @@ def _rows(frames: dict) -> set:
 
 def _with_removals(frames: dict) -> dict:
     """The list records (as read) ended by the removal exports, as the full run ends them."""
-    try:
-        from creditgraph.loaders.removals import apply_removals
-    except ImportError:  # a checkout without removal exports
-        return frames
     if frames.get("removals") is None:
         return frames
     ended = apply_removals({**frames, "rejects": pd.DataFrame(columns=["file", "line", "column", "reason",
@@ -696,10 +693,8 @@ def _review(out_dir: Path, done: list[Relinked], decisions: dict, relations: pd.
 
 
 def review_rows(kinds: dict, decisions: dict, relations: pd.DataFrame) -> pd.DataFrame:
-    """The review rows of re-linked sets, by resolve's own queue functions."""
-    if hasattr(R, "_queue"):
-        return R._queue(kinds, decisions, relations)[0] if kinds else pd.DataFrame()
-    return R._concat([R._review(res, decisions, relations) for res in kinds.values()]) if kinds else pd.DataFrame()
+    """The review rows of re-linked sets, by resolve's own queue function."""
+    return R._queue(kinds, decisions, relations)[0] if kinds else pd.DataFrame()
 
 
 def _vault(out_dir: Path, was: set, done: list[Relinked], renamed: dict) -> pd.DataFrame:
