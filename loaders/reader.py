@@ -20,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from creditgraph.base.privacy import scrub
+from creditgraph.loaders.cells import raw_line
 from creditgraph.loaders.fields import FieldError, parse_value
 from creditgraph.loaders.manifest import FieldSpec, Manifest, PartySpec, SourceSpec
-from creditgraph.loaders.removals import REMOVAL_COLUMNS, raw_text, reason_of, term_end
+from creditgraph.loaders.removals import REMOVAL_COLUMNS, reason_of, term_end
 from creditgraph.loaders.sql import SqlSourceError, sql_rows
 from creditgraph.loaders.xlsx import SheetError, sheet_rows
 
@@ -511,6 +512,6 @@ def _removal(source, row, record_id, line, file, values) -> dict:
     removed_on = _value(rm.removed_on, row)
     if not removed_on:
         raise RowError(rm.removed_on.column or "", "the removal has no date")
-    return {"source": source.name, "record_id": record_id, "file": file, "line": line, "raw": raw_text(values),
+    return {"source": source.name, "record_id": record_id, "file": file, "line": line, "raw": raw_line(values),
             "column": key.column or "", "target_source": rm.source, "target_list": rm.list, **named,
             "removed_on": removed_on, "removal_reason": _reason(rm.reason, row)}

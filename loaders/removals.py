@@ -14,8 +14,6 @@ still holds per source.
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 import re
 import unicodedata
 from collections import defaultdict
@@ -54,12 +52,6 @@ def reason_of(spec: Reasons, row: dict) -> str | None:
         raise ValueError(f"removal reason {text!r} is none of {list(REMOVAL_REASONS)} and not in the "
                          f"manifest's map {sorted(spec.map)}")
     return reason
-
-
-def raw_text(values: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(values)
-    return out.getvalue()
 
 
 # -- matching ---------------------------------------------------------------------------------
