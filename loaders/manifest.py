@@ -211,6 +211,11 @@ class Reasons(Strict):
     literal: RemovalReason | None = None
     map: dict[str, RemovalReason] = {}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_column(cls, value):
+        return {"column": value} if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _one_source(self):
         if (self.column is None) == (self.literal is None):
@@ -243,11 +248,6 @@ class ListSpec(Strict):
     @classmethod
     def _period(cls, value, info):
         return None if value is None else _date_field(info.field_name, value)
-
-    @field_validator("removal_reason", mode="before")
-    @classmethod
-    def _reason(cls, value):
-        return {"column": value} if isinstance(value, str) else value
 
     @field_validator("term")
     @classmethod
@@ -298,11 +298,6 @@ class RemovalSpec(Strict):
     @classmethod
     def _date(cls, value):
         return _date_field("removed_on", value)
-
-    @field_validator("reason", mode="before")
-    @classmethod
-    def _reason(cls, value):
-        return {"column": value} if isinstance(value, str) else value
 
     @field_validator("list")
     @classmethod
