@@ -97,29 +97,41 @@ class Credit:
         return m.CreditProfile(
             entity=entity, as_of=as_of, departments=by_department(records), grades=grades(records),
             rules=self.queries.discipline(entity_id, "forward", as_of=as_of).hits, reverse=reverse,
-            related_under_discipline=self._holders_under_discipline(reverse, as_of)
-            + self._shareholders_under_discipline(entity_id, as_of))
+            related_under_discipline=self._related_under_discipline(entity_id, reverse, as_of))
 
-    def _negative_in_force(self, entity_id: str, as_of: str) -> list[m.DatedRecord]:
-        return [r for r in self.records(entity_id, as_of, in_force_only=True) if r.kind == "negative"]
+    def _related_under_discipline(self, entity_id: str, reverse: m.ReverseCheck,
+                                  as_of: str) -> list[m.PartyUnderDiscipline]:
+        """The reverse check's holders, then the direct shareholders; each party's records read once."""
+        in_force: dict[str, list[m.DatedRecord]] = {}
 
-    def _holders_under_discipline(self, reverse: m.ReverseCheck, as_of: str) -> list[m.PartyUnderDiscipline]:
+        def negative_in_force(party: str) -> list[m.DatedRecord]:
+            if party not in in_force:
+                in_force[party] = [r for r in self.records(party, as_of, in_force_only=True)
+                                   if r.kind == "negative"]
+            return in_force[party]
+        return (self._holders_under_discipline(reverse, negative_in_force)
+                + self._shareholders_under_discipline(entity_id, negative_in_force))
+
+    @staticmethod
+    def _holders_under_discipline(reverse: m.ReverseCheck, negative_in_force) -> list[m.PartyUnderDiscipline]:
         """The reverse check's holders other than the entity itself, once per (holder, relation, role)."""
-        out: dict[tuple, m.PartyUnderDiscipline] = {}
+        groups: dict[tuple, list[m.DisciplineHit]] = {}
         for h in reverse.hits:
-            key = (h.listed.entity_id, h.relation, h.role)
-            if h.relation == "self" or key in out:
-                continue
-            uids = {x.record_uid for x in reverse.hits if (x.listed.entity_id, x.relation, x.role) == key}
-            records = [r for r in self._negative_in_force(h.listed.entity_id, as_of) if r.record_uid in uids]
-            out[key] = m.PartyUnderDiscipline(party=h.listed, relation=h.relation, role=h.role, share=h.share,
-                                              path=h.path, records=records)
-        return list(out.values())
+            if h.relation != "self":
+                groups.setdefault((h.listed.entity_id, h.relation, h.role), []).append(h)
+        out = []
+        for (holder, _, _), hits in groups.items():
+            uids = {x.record_uid for x in hits}
+            h = hits[0]
+            out.append(m.PartyUnderDiscipline(
+                party=h.listed, relation=h.relation, role=h.role, share=h.share, path=h.path,
+                records=[r for r in negative_in_force(holder) if r.record_uid in uids]))
+        return out
 
-    def _shareholders_under_discipline(self, entity_id: str, as_of: str) -> list[m.PartyUnderDiscipline]:
+    def _shareholders_under_discipline(self, entity_id: str, negative_in_force) -> list[m.PartyUnderDiscipline]:
         out = []
         for row in self.store.query("shareholders", entity_id=entity_id, threshold=SHAREHOLDER_THRESHOLD):
-            records = self._negative_in_force(str(row["entity_id"]), as_of)
+            records = negative_in_force(str(row["entity_id"]))
             if records:
                 out.append(m.PartyUnderDiscipline(
                     party=self.queries.party(row), relation="shareholder", share=_num(row.get("ratio")),
