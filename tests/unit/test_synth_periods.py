@@ -30,6 +30,7 @@ def test_every_dated_listing_has_its_start_and_the_list_s_term(lists):
     tax = records[records["list"] == "tax_grade"].iloc[0]
     assert tax["effective_to"] == term_end(tax["effective_from"], "1y")          # a grade holds a year
     major = records[records["list"] == "major_tax_violation"]
+    assert len(major)
     assert (major["effective_to"] == major["effective_from"].map(lambda d: term_end(d, "3y"))).all()
     court = records[records["list"] == "dishonest_debtor"]
     assert court["effective_to"].notna().any() and court["effective_to"].isna().any()  # a term, or until performed
@@ -49,6 +50,7 @@ def test_a_removal_of_a_broken_listing_is_rejected_as_the_truth_says(lists):
     _, rejects, city = lists
     bad = pd.read_csv(city / "truth/bad_rows.csv", dtype=str)
     expected = set(bad.loc[bad["kind"] == "unmatched_removal", "record_id"])
+    assert expected    # else the comparisons below hold of no rejects at all
     removal_rejects = rejects[rejects["source"].isin(["court_removals", "credit_repair"])]
     assert set(removal_rejects["raw"].str.split(",").str[0]) == expected
     assert removal_rejects["reason"].str.startswith("removal matches no").all()
