@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from creditgraph.base.files import open_private, private_dir
-from creditgraph.graph.load import RELATION_TYPES, ResolvedReader, content_hash
+from creditgraph.graph.load import NODE_LABELS, RELATION_TYPES, ResolvedReader, content_hash
 
 CHANGES = "changes.json"
 IDS_PER_STATEMENT = 5000
@@ -106,13 +106,12 @@ def _apply_neo4j(store, out_dir: Path, changes: dict, reader: ResolvedReader, ba
     state = store._run("load_state")
     run_id = state[0]["run_id"] if state else f"change-{changes.get('batch')}"
     loaded_at = _now()
-    texts = {}
+    texts = {name: store._text(f"merge_{name}") for name in (*NODE_LABELS, *RELATION_TYPES)}  # as the loader
     written = 0
     for batch in reader.batches(batch_size):
         def write(tx, batch=batch):
             for _, name, rows in batch:
-                text = texts.setdefault(name, store._text(f"merge_{name}"))
-                tx.run(text, rows=rows, run_id=run_id, loaded_at=loaded_at).consume()
+                tx.run(texts[name], rows=rows, run_id=run_id, loaded_at=loaded_at).consume()
         with store.driver.session(database=store.database) as session:
             session.execute_write(write)
         written += sum(len(rows) for _, _, rows in batch)
