@@ -21,6 +21,7 @@ from creditgraph.api.masking import clear_ids_allowed
 from creditgraph.base.privacy import id_hash, mask
 from creditgraph.base.settings import Settings, get_settings, id_key
 from creditgraph.linkage.decisions import DecisionLog, Verdict
+from creditgraph.graph.load import PERIOD_FIELDS
 from creditgraph.graph.store import as_of_text, normalise_name
 from creditgraph.linkage import review
 from creditgraph.linkage.identifiers import Identifier, classify
@@ -141,7 +142,7 @@ class Queries:
     def _list_record(r: dict) -> m.ListRecord:
         return m.ListRecord(**{k: _str(r.get(k)) for k in
                                ("record_uid", "grade", "authority", "case_no", "date", "source", "record_id",
-                                "effective_from", "effective_to", "removed_on", "removal_reason")},
+                                *PERIOD_FIELDS)},
                             list=str(r.get("list") or ""))
 
     # --- entities ---------------------------------------------------------------------------
@@ -309,8 +310,7 @@ class Queries:
     def _dated(r: dict) -> dict:
         """A hit's rule kind and measures, and its record's period and status."""
         return {"kind": _str(r.get("kind")), "measures": [str(x) for x in r.get("measures") or []],
-                **{k: _str(r.get(k)) for k in ("status", "effective_from", "effective_to", "removed_on",
-                                                "removal_reason")}}
+                **{k: _str(r.get(k)) for k in ("status", *PERIOD_FIELDS)}}
 
     def beneficial_owners(self, entity_id: str, threshold: float) -> m.OwnersResult:
         entity = self.entity_party(entity_id)

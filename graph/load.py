@@ -43,11 +43,12 @@ CONTACT_RELATIONS = ("AT", "HAS_PHONE")
 NODE_LABELS = ("Enterprise", "Person", "ListRecord", "Address", "Phone")
 RELATION_TYPES = (*ENTITY_RELATIONS, REVIEW_RELATION, "HAS_RECORD", *CONTACT_RELATIONS)
 INPUT_FILES = ("entities.csv", "relations.csv", "list_records.csv", "review_queue.csv")
-#: a ListRecord's properties: list_records.csv's columns (an older output lacks the period ones:
-#: such a record has no dates and is in force at any date)
+#: a list record's period (an older output lacks these: such a record has no dates and is in
+#: force at any date; graph/store.py record_status)
+PERIOD_FIELDS = ("effective_from", "effective_to", "removed_on", "removal_reason")
+#: a ListRecord's properties: list_records.csv's columns
 LIST_RECORD_PROPS = ("record_uid", "entity_id", "list", "grade", "authority", "case_no", "date",
-                     "source", "record_id", "department", "effective_from", "effective_to",
-                     "removed_on", "removal_reason")
+                     "source", "record_id", "department", *PERIOD_FIELDS)
 
 #: executive role text -> role classes; a role may have several
 #: (执行董事兼总经理 -> director, manager, principal). "manager" is the Company Law's senior

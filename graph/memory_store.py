@@ -32,7 +32,7 @@ from typing import Any, Callable
 import networkx as nx
 
 from creditgraph.base.files import private_dir
-from creditgraph.graph.load import NODE_LABELS, RELATION_TYPES, ROLE_CLASSES, ResolvedReader
+from creditgraph.graph.load import NODE_LABELS, PERIOD_FIELDS, RELATION_TYPES, ROLE_CLASSES, ResolvedReader
 from creditgraph.graph.name_index import NameIndex
 from creditgraph.graph.queries import QueryLibrary
 from creditgraph.graph.store import BaseStore, BatchHook, LoadReport, record_status
@@ -42,9 +42,7 @@ NODE_PREFIX = {"Enterprise": "", "Person": "", "ListRecord": "ListRecord:",
 ENTITY_LABELS = ("Enterprise", "Person")
 RELATION_TO_LABEL = {"HAS_RECORD": "ListRecord", "AT": "Address", "HAS_PHONE": "Phone"}
 EXEC_ROLES = tuple(ROLE_CLASSES)
-LIST_RECORD_FIELDS = ("record_uid", "list", "grade", "authority", "case_no", "date", "source",
-                      "effective_from", "effective_to", "removed_on", "removal_reason")
-PERIOD_FIELDS = ("effective_from", "effective_to", "removed_on", "removal_reason")
+LIST_RECORD_FIELDS = ("record_uid", "list", "grade", "authority", "case_no", "date", "source", *PERIOD_FIELDS)
 MAX_OWNERSHIP_HOPS = 5
 
 
