@@ -128,7 +128,8 @@ def apply_removals(frames: dict[str, pd.DataFrame], reports: list) -> dict[str, 
     if removals is None or not len(removals):
         return frames
     lists = frames["lists"].copy()
-    identifiers = frames["mentions"].set_index("mention_id")["identifiers"]
+    mentions = frames["mentions"]  # one column by mention id: set_index would copy every column
+    identifiers = pd.Series(mentions["identifiers"].to_numpy(), index=mentions["mention_id"])
     rejects, by_source, keys = [], {r.source: r for r in reports}, _keys(lists)
     for removal in removals.to_dict("records"):
         found = _candidates(removal, lists, keys, identifiers)
