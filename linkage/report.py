@@ -115,21 +115,22 @@ def _precision_recall(s: sweep.ScoredKind, truth: pd.Series) -> str:
 
 def _queue(s: sweep.ScoredKind) -> str:
     df = sweep.queue_sweep(s, sweep.thresholds(s.review_threshold, s.match_threshold))
-    xs, ys = df["weight"].tolist(), df["pairs"].tolist()
+    xs, ys = df["weight"].tolist(), df["items"].tolist()
     top = max(1, int(np.ceil(max(ys) * 1.1)))
     step = max(1, int(np.ceil(top / 5)))
-    chart = line_chart([Series("pairs waiting", xs, ys, "queue",
-                               [f"{n:,} pairs at {_threshold_text(t)}" for n, t in zip(ys, df["threshold"])])],
+    chart = line_chart([Series("items waiting", xs, ys, "queue",
+                               [f"{n:,} items at {_threshold_text(t)}" for n, t in zip(ys, df["threshold"])])],
                        (sweep.WEIGHTS[0], xs[-1]), (0, step * 5), "review threshold: match weight in bits "
-                       "(probability below)", "pairs for stewards", _x_ticks(sweep.WEIGHTS[0], xs[-1]),
+                       "(probability below)", "queue items for stewards", _x_ticks(sweep.WEIGHTS[0], xs[-1]),
                        list(range(0, step * 5 + 1, step)),
                        [Marker(sweep.weight_of(s.review_threshold), f"in use: {_threshold_text(s.review_threshold)}"),
                         Marker(xs[-1], "match threshold")], "review-queue")
     return ("<h3>The review queue against the review threshold</h3>"
-            '<p class="caption">Pairs that would wait for a steward with the review threshold lowered or raised '
-            "(entities as resolved at the match threshold in use; ambiguous and conflicting pairs wait at any "
-            "threshold; pairs a steward settled never). The queue shows a mention with several candidate "
-            "entities as one item, its pairs together.</p>" + chart + _table(df, ["pairs"]))
+            '<p class="caption">Queue items that would wait for a steward with the review threshold lowered or '
+            "raised (entities as resolved at the match threshold in use; ambiguous and conflicting pairs wait at "
+            "any threshold; pairs a steward settled never). An item is two entities (their best pair), or a "
+            "mention with its candidate entities; a bare name that fits several firms is left unlinked, not "
+            "queued.</p>" + chart + _table(df, ["items"]))
 
 
 def _weights(model: dict) -> str:

@@ -87,7 +87,9 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
     )
     kinds = {"enterprise": ent, "person": per}
     out.review, out.unlinked, codes = timed("review queue", _queue, kinds, decisions, relations)
-    out.scored = {kind: scored_kind(res.link, res.mentions, codes[kind]) for kind, res in kinds.items()}
+    out.scored = {kind: scored_kind(res.link, res.mentions, codes[kind],
+                                    triage.item_codes(res, codes[kind] != QUEUE_NEVER, out.unlinked))
+                  for kind, res in kinds.items()}
     out.review = with_worth(out.review, out.mentions, out.relations, out.lists)
     out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
     out.kinds = kinds

@@ -34,12 +34,13 @@ class ScoredKind:
     queue: np.ndarray           # per pair: QUEUE_*
     match_threshold: float
     review_threshold: float
+    item: np.ndarray | None = None  # per pair: the queue item it belongs to (triage.item_codes), -1 none
 
 
-def scored_kind(link: LinkResult, mentions: pd.DataFrame, queue: np.ndarray) -> ScoredKind:
+def scored_kind(link: LinkResult, mentions: pd.DataFrame, queue: np.ndarray, item: np.ndarray) -> ScoredKind:
     """mentions: the kind's, with mention_id and record."""
     return ScoredKind(link.inputs, mentions["mention_id"].to_numpy(str), mentions["record"].to_numpy(np.int64),
-                      queue, link.model.match_threshold, link.model.review_threshold)
+                      queue, link.model.match_threshold, link.model.review_threshold, item)
 
 
 def weight_of(prob: float) -> float:
@@ -81,7 +82,7 @@ def _arrays(s: ScoredKind) -> dict[str, np.ndarray]:
             "groups": np.array([] if i.one_per_group is None else i.one_per_group, np.int64),
             "hard": np.array(hard, np.int64).reshape(-1, 2), "cannot": _pairs_array(i.cannot),
             "must": _pairs_array(i.must), "mention_ids": np.char.encode(s.mention_ids.astype(str), "utf-8"),
-            "record_of": s.record_of, "queue": s.queue.astype(np.int8),
+            "record_of": s.record_of, "queue": s.queue.astype(np.int8), "item": _items(s),
             "thresholds": np.array([s.match_threshold, s.review_threshold])}
 
 
@@ -95,7 +96,15 @@ def _from_arrays(a: dict) -> ScoredKind:
                            rank=a["rank"] if len(a["rank"]) else None,
                            one_per_group=a["groups"] if len(a["groups"]) else None)
     match, review = a["thresholds"].tolist()
-    return ScoredKind(inputs, np.char.decode(a["mention_ids"], "utf-8"), a["record_of"], a["queue"], match, review)
+    return ScoredKind(inputs, np.char.decode(a["mention_ids"], "utf-8"), a["record_of"], a["queue"], match, review,
+                      a.get("item"))
+
+
+def _items(s: ScoredKind) -> np.ndarray:
+    """Per pair its queue item; a file written before items existed: each waiting pair its own."""
+    if s.item is not None:
+        return s.item.astype(np.int64)
+    return np.where(s.queue != QUEUE_NEVER, np.arange(len(s.queue)), -1)
 
 
 # -- the sweeps -------------------------------------------------------------------------------
@@ -121,9 +130,10 @@ def match_sweep(s: ScoredKind, truth: pd.Series, at: np.ndarray) -> pd.DataFrame
 
 
 def queue_sweep(s: ScoredKind, at: np.ndarray) -> pd.DataFrame:
-    """Pairs waiting for a steward at each review threshold in `at` (at most the match threshold)."""
-    prob = s.inputs.prob
-    always = int((s.queue == QUEUE_ALWAYS).sum())
-    above = np.sort(prob[s.queue == QUEUE_ABOVE])
-    waiting = always + len(above) - np.searchsorted(above, at, side="left")
-    return pd.DataFrame({"threshold": at, "weight": [weight_of(t) for t in at], "pairs": waiting.astype(int)})
+    """Queue items waiting for a steward at each review threshold in `at` (at most the match
+    threshold): the distinct items (`ScoredKind.item`) of the pairs waiting there."""
+    prob, item = s.inputs.prob, _items(s)
+    always = (s.queue == QUEUE_ALWAYS) & (item >= 0)
+    above = (s.queue == QUEUE_ABOVE) & (item >= 0)
+    items = [len(np.unique(item[always | (above & (prob >= t))])) for t in at]
+    return pd.DataFrame({"threshold": at, "weight": [weight_of(t) for t in at], "items": items})

@@ -98,6 +98,25 @@ def _levels(res) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return agree, near, differ
 
 
+
+def item_codes(res, waiting: np.ndarray, unlinked: pd.DataFrame) -> np.ndarray:
+    """Per scored pair, the queue item it would be part of, as `items` groups pairs whatever the
+    review threshold (for the evaluation report's queue sweep): a lone entity's pairs to
+    identified ones are one item (its candidates), any other pair is its two entities' item;
+    -1 for a pair not `waiting` or of a mention left unlinked."""
+    labels, n = res.link.labels, len(res.link.labels)
+    identified = set(cluster_ids(labels, res.records.hard_ids))
+    record_of = dict(zip(res.mentions["mention_id"], res.mentions["record"]))
+    gone = {int(labels[record_of[mid]]) for mid in unlinked["mention_id"] if mid in record_of}
+    la = labels[res.link.pairs["left"].to_numpy()].astype(np.int64)
+    lb = labels[res.link.pairs["right"].to_numpy()].astype(np.int64)
+    lone_a = ~np.isin(la, list(identified))
+    lone_b = ~np.isin(lb, list(identified))
+    pair = np.minimum(la, lb) * n + np.maximum(la, lb) + n  # past every label: no clash with a lone one
+    code = np.where(lone_a & ~lone_b, la, np.where(lone_b & ~lone_a, lb, pair))
+    out = np.isin(la, list(gone)) | np.isin(lb, list(gone)) | ~waiting
+    return np.where(out, -1, code)
+
 # -- queue items ------------------------------------------------------------------------------
 
 def items(res, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
