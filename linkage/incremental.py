@@ -28,9 +28,7 @@ outputs, not a folder: every entry of that directory is a 0600 file): only credi
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -56,7 +54,7 @@ from creditgraph.linkage.engine import link
 from creditgraph.linkage.model import MatchModel, probability_of
 from creditgraph.linkage.prepare import enterprise_features, enterprise_records, person_features, person_records
 from creditgraph.loaders.manifest import Manifest, ManifestError
-from creditgraph.loaders.reader import decode_lines, detect_encoding, mask_rejects, read_manifest
+from creditgraph.loaders.reader import LoadResult, mask_rejects, read_source
 from creditgraph.loaders.removals import apply_removals
 
 STATE_FILE = "incremental_state.pkl"
@@ -191,7 +189,9 @@ class Batch:
 def read_batch(manifest_path: Path) -> Batch:
     """A batch manifest is a manifest whose sources name sources of the full run, each with
     `mode: snapshot` (the source's rows, all of them) or `mode: delta` and `op: <column>`
-    (insert, update or delete per record id; a delete row needs its record id only)."""
+    (insert, update or delete per record id; a delete row needs its record id only). A source
+    is a CSV, an XLSX sheet or a database table or query, read once by the loader's read_source:
+    the rows, the ops and the batch's digest come from that one reading."""
     path = Path(manifest_path)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     modes = {}
@@ -205,40 +205,59 @@ def read_batch(manifest_path: Path) -> Batch:
         manifest = Manifest(**raw, base_dir=path.parent)
     except ValueError as e:
         raise ManifestError(f"{path}: invalid batch manifest: {e}") from e
-    ops = {s.name: _read_ops(manifest.path_of(s), s, modes[s.name][1])
-           for s in manifest.sources if modes[s.name][0] == "delta"}
-    load = read_manifest(manifest)
-    frames = load.frames()
-    deleted = {(s, rid) for s, by_id in ops.items() for rid, op in by_id.items() if op == "delete"}
-    rejects = frames["rejects"]
-    if deleted and len(rejects):  # a delete row names a record id only: not a reject
-        rid = rejects["raw"].map(lambda raw: next(csv.reader([raw]), [""]))
-        rejects = rejects[[(s, r[0] if r else "") not in deleted and not any((s, v) in deleted for v in r)
-                           for s, r in zip(rejects["source"], rid)]]
-    kept = {k: _without(frames[k], deleted) for k in FRAMES if k in frames}
-    digest = hashlib.sha256(path.read_bytes())
+    load, digest, taps = LoadResult(), hashlib.sha256(path.read_bytes()), {}
     for s in manifest.sources:
-        digest.update(manifest.path_of(s).read_bytes())
+        taps[s.name] = tap = _Tap(s, modes[s.name][1], digest)
+        report = read_source(manifest.path_of(s), s, load, tap)
+        load.reports.append(report)
+        load.flush()
+        if report.error and not (modes[s.name][0] == "delta" and tap.header is not None and not tap.rows):
+            raise ManifestError(f"{path}: {report.error}")  # a snapshot read wrong would delete the source's rows
+    frames = load.frames()
+    ops = {name: tap.ops for name, tap in taps.items() if modes[name][0] == "delta"}
+    deleted = {(s, rid) for s, by_id in ops.items() for rid, op in by_id.items() if op == "delete"}
+    lines = {(name, line) for name, tap in taps.items() for line in tap.delete_lines}
+    rejects = frames["rejects"]
+    if lines and len(rejects):  # a delete row names a record id only: its empty name is not a reject
+        rejects = rejects[[(s, int(n)) not in lines for s, n in zip(rejects["source"], rejects["line"])]]
+    kept = {k: _without(frames[k], deleted) for k in FRAMES if k in frames}
     return Batch(kept, rejects, modes, ops, digest.hexdigest()[:16], load.reports)
 
 
-def _read_ops(path: Path, source, op_column: str) -> dict[str, str]:
-    data = path.read_bytes()
-    encoding = source.encoding if source.encoding != "auto" else detect_encoding(data)
-    text = "".join(t for _, t, err in decode_lines(data, encoding) if not err)
-    rows = csv.DictReader(io.StringIO(text, newline=""), delimiter=source.delimiter)
-    rows.fieldnames = [h.strip().lstrip("\ufeff") for h in rows.fieldnames or []]
-    if op_column not in rows.fieldnames or source.record_id not in rows.fieldnames:
-        raise ManifestError(f"source {source.name!r} ({path.name}): a delta needs columns "
-                            f"{source.record_id!r} and {op_column!r}; the file has {rows.fieldnames}")
-    ops = {}
-    for row in rows:
-        op = OPS.get((row.get(op_column) or "").strip().lower())
+class _Tap:
+    """Sees a batch source's rows as the reader reads them: a delta's op per record id (and the
+    lines of its deletes), and every row into the batch's digest."""
+
+    def __init__(self, source, op_column: str | None, digest):
+        self.source, self.op_column, self.digest = source, op_column, digest
+        self.header, self.rows, self.ops, self.delete_lines = None, 0, {}, set()
+
+    def __call__(self, header: list[str], rows):
+        self.header = header
+        self.digest.update(json.dumps([self.source.name, header], ensure_ascii=False).encode())
+        if self.op_column is None:
+            return self._seen(rows, None, None)
+        if self.op_column not in header or self.source.record_id not in header:
+            raise ManifestError(f"source {self.source.name!r}: a delta needs columns {self.source.record_id!r} "
+                                f"and {self.op_column!r}; it has {header}")
+        return self._seen(rows, header.index(self.source.record_id), header.index(self.op_column))
+
+    def _seen(self, rows, rid_at: int | None, op_at: int | None):
+        for line, values, raw in rows:
+            self.rows += 1
+            self.digest.update(raw.encode() + b"\n")
+            if op_at is not None and len(values) > max(rid_at, op_at):
+                self._op(line, values[rid_at].strip(), values[op_at])
+            yield line, values, raw
+
+    def _op(self, line: int, record_id: str, value: str) -> None:
+        op = OPS.get((value or "").strip().lower())
         if op is None:
-            raise ManifestError(f"source {source.name!r} ({path.name}): record {row.get(source.record_id)!r}: "
-                                f"op {row.get(op_column)!r} is none of insert, update, delete")
-        ops[(row.get(source.record_id) or "").strip()] = op
-    return ops
+            raise ManifestError(f"source {self.source.name!r}: record {record_id!r} (line {line}): "
+                                f"op {value!r} is none of insert, update, delete")
+        self.ops[record_id] = op
+        if op == "delete" and record_id:  # without its id, a delete row is the reject the reader makes of it
+            self.delete_lines.add(line)
 
 
 def _without(frame: pd.DataFrame, rows: set) -> pd.DataFrame:
@@ -543,6 +562,7 @@ def ingest(manifest_path: Path, out_dir: Path, decisions: dict[tuple, Decision],
     ended = {**frames, "lists": _with_removals(frames)["lists"]}  # the state keeps the lists as read
     outputs, changes = timed("outputs", _outputs, out_dir, state, ended, assign, [ent, per], decisions, key)
     changes.update(batch=batch.batch_id, at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   sources=[vars(r) for r in batch.reports],  # rows read = accepted + rejected, per source
                    rows={k: len(v) for k, v in rows.items()},
                    relinked={"enterprise": len(ent.ids), "person": len(per.ids)})
     new_state = State(frames=frames, assign=assign,

@@ -195,9 +195,12 @@ def _modified(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
 
 
-def read_source(path: Path | None, source: SourceSpec, result: LoadResult) -> SourceReport:
+def read_source(path: Path | None, source: SourceSpec, result: LoadResult, tap=None) -> SourceReport:
+    """Read one export of any format. `tap(header, rows)`, if given, returns the rows (line,
+    values, raw) it is handed, having seen them: an ingest takes a delta's ops and the batch's
+    digest from this same reading, whatever the format."""
     if source.format != "csv":
-        return _read_table(path, source, result)
+        return _read_table(path, source, result, tap)
     report = SourceReport(source=source.name, file=str(path), department=source.department)
     try:
         data = path.read_bytes()
@@ -216,10 +219,14 @@ def read_source(path: Path | None, source: SourceSpec, result: LoadResult) -> So
         report.error = f"source {source.name!r}: {path} is empty (no header)"
         return report
     header = [h.strip().lstrip("\ufeff") for h in header[1]]
-    return _read_rows(source, header, rows, report, result, path.name)
+    return _read_rows(source, header, _tapped(tap, header, rows), report, result, path.name)
 
 
-def _read_table(path: Path | None, source: SourceSpec, result: LoadResult) -> SourceReport:
+def _tapped(tap, header: list[str], rows):
+    return rows if tap is None else tap(header, rows)
+
+
+def _read_table(path: Path | None, source: SourceSpec, result: LoadResult, tap=None) -> SourceReport:
     """An XLSX sheet or a database table or query: its typed cells as the text a CSV holds, then
     read as a CSV's rows are. `file` names the sheet (`court.xlsx[名单]`) or the database and
     table (password hidden); `line` is the sheet's row number, or the row's ordinal in the result."""
@@ -236,7 +243,8 @@ def _read_table(path: Path | None, source: SourceSpec, result: LoadResult) -> So
         report.error = f"source {source.name!r}: {e}"
         return report
     report.file = label
-    return _read_rows(source, header, _table_rows(rows, report, result, source.name), report, result, short)
+    rows = _table_rows(rows, report, result, source.name)
+    return _read_rows(source, header, _tapped(tap, header, rows), report, result, short)
 
 
 def _table_rows(rows, report: SourceReport, result: LoadResult, source: str):

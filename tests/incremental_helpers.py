@@ -6,12 +6,13 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from creditgraph.base.settings import Settings, id_key
 from creditgraph.linkage.decisions import DecisionLog
 from creditgraph.linkage.incremental import _with_removals, ingest, load_state
 from creditgraph.linkage.resolve import resolve
-from creditgraph.loaders.manifest import load_manifest
+from creditgraph.loaders.manifest import Manifest, load_manifest
 from creditgraph.loaders.reader import read_manifest
 from creditgraph.pipeline import run_resolve
 from creditgraph.synth.batches import make_batches
@@ -75,3 +76,68 @@ def differences(out_dir: Path, full: dict[str, pd.DataFrame]) -> dict[str, pd.Da
 def _text(frame: pd.DataFrame) -> pd.DataFrame:
     """Values as the CSV holds them (a float score 1.0 reads back as '1.0')."""
     return frame.astype(object).where(frame.notna(), "").astype(str).replace("nan", "")
+
+
+def batch_frames(batch: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """A batch manifest (as YAML) and each source's rows, as text."""
+    raw = yaml.safe_load(Path(batch).read_text(encoding="utf-8"))
+    rows = {s["name"]: pd.read_csv(Path(batch).parent / s["file"], dtype=str, keep_default_na=False)
+            for s in raw["sources"]}
+    return raw, rows
+
+
+def with_bad_insert(batch: Path, out: Path) -> Path:
+    """A copy of a CSV batch whose first delta source has one more insert, with an empty name:
+    a row the reader rejects."""
+    raw, rows = batch_frames(batch)
+    source = next(s for s in raw["sources"] if s.get("mode") == "delta")
+    plain = {k: v for k, v in source.items() if k not in ("mode", "op")}  # as a manifest's source
+    spec = Manifest(dataset=raw["dataset"], sources=[plain], base_dir=Path(batch).parent).sources[0]
+    frame = rows[source["name"]]
+    bad = frame[frame[source["op"]] == "insert"].iloc[0].copy()
+    bad[[spec.record_id, spec.parties[spec.main].fields["name"].column]] = ["BAD-INSERT-1", ""]
+    rows[source["name"]] = pd.concat([frame, bad.to_frame().T], ignore_index=True)
+    return write_batch(raw, rows, out, "csv", lambda name, frame, path: frame.to_csv(path, index=False))
+
+
+def as_xlsx(batch: Path, out: Path) -> Path:
+    """The batch with every source an XLSX sheet of text cells, as a spreadsheet export holds it."""
+    from openpyxl import Workbook
+
+    def write(name, frame, path):
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(name)
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            sheet.append([v if v else None for v in row])
+        book.save(path)
+    raw, rows = batch_frames(batch)
+    return write_batch(raw, rows, out, "xlsx", write)
+
+
+def write_batch(raw: dict, rows: dict[str, pd.DataFrame], out: Path, fmt: str, write) -> Path:
+    """The batch's manifest with each source in `fmt`, its rows written by write(name, frame, path)."""
+    (out / "exports").mkdir(parents=True, exist_ok=True)
+    sources = []
+    for source in raw["sources"]:
+        entry = {**source, "file": f"exports/{source['name']}.{fmt}"}
+        if fmt != "csv":
+            entry = {k: v for k, v in entry.items() if k not in ("encoding", "delimiter")} | {"format": fmt}
+        write(source["name"], rows[source["name"]], out / entry["file"])
+        sources.append(entry)
+    path = out / "manifest.yaml"
+    path.write_text(yaml.safe_dump({**raw, "sources": sources}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def ingested(c: dict, batches: list[Path], into: Path) -> list[dict]:
+    """The full output copied to `into`, then these batches ingested into it."""
+    shutil.rmtree(into, ignore_errors=True)
+    shutil.copytree(c["full"], into)
+    return [ingest(b, into, _decisions(c), id_key(c["settings"])) for b in batches]
+
+
+def same_outputs(a: Path, b: Path) -> dict[str, int]:
+    """Per output file, the rows one ingest's output has and the other's has not."""
+    full = {name: pd.read_csv(b / name, dtype=str, keep_default_na=False) for name in KEYS}
+    return {name: len(d) for name, d in differences(a, full).items()}

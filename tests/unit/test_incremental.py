@@ -15,7 +15,8 @@ import pytest
 from creditgraph.base.settings import id_key
 from creditgraph.linkage import incremental
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
-from incremental_helpers import as_full, city, differences, full_of_final, ingest_all
+from incremental_helpers import (KEYS, as_full, as_xlsx, batch_frames, city, differences, full_of_final, ingest_all,
+                                 ingested, same_outputs, with_bad_insert, write_batch)
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +207,35 @@ def test_relation_numbers_written_as_one_value_csv_writes_each():
     # what a CSV writer holds for each alone: a float's repr, an absent value empty, the rest as is
     expected = ["1.0", "0.7611", "", "", "30000000.0", "1e+16", "5", "7.50", "0.30000000000000004"]
     assert incremental._csv_numbers(values).tolist() == expected
+
+
+def test_an_xlsx_batch_ingests_as_the_same_rows_in_csv(town, tmp_path):
+    """The first batch's deltas, one bad insert added, as CSV files and as XLSX sheets: the same
+    outputs, the same counts per source (adding up), the same rejects, named by sheet."""
+    csv_batch = with_bad_insert(town["batches"][0], tmp_path / "csv")
+    xlsx_batch = as_xlsx(csv_batch, tmp_path / "xlsx")
+    (by_csv,), (by_xlsx,) = ingested(town, [csv_batch], tmp_path / "a"), ingested(town, [xlsx_batch], tmp_path / "b")
+    assert same_outputs(tmp_path / "a", tmp_path / "b") == {name: 0 for name in KEYS}
+    assert by_csv["rows"] == by_xlsx["rows"] and by_csv["records"] == by_xlsx["records"]
+    counts = lambda changes: {s["source"]: (s["rows_read"], s["accepted"], s["rejected"], s["mentions"])
+                              for s in changes["sources"]}
+    assert counts(by_csv) == counts(by_xlsx)
+    assert all(read == accepted + rejected for read, accepted, rejected, _ in counts(by_xlsx).values())
+    assert sum(s["rejected"] for s in by_xlsx["sources"]) >= 1 and not any(s["error"] for s in by_xlsx["sources"])
+    rejects = [pd.read_csv(d / "rejects.csv", dtype=str, keep_default_na=False) for d in (tmp_path / "a", tmp_path / "b")]
+    added = [r.iloc[len(pd.read_csv(town["full"] / "rejects.csv", dtype=str)):] for r in rejects]
+    assert added[0].drop(columns="file").equals(added[1].drop(columns="file"))
+    bad = added[1][added[1]["raw"].str.contains("BAD-INSERT-1")]
+    assert len(bad) == 1 and bad["file"].iat[0].endswith("]") and ".xlsx[" in bad["file"].iat[0]
+    assert bad["reason"].iat[0].startswith("empty name")
+    # a delete row (record id and op only) is no reject in either format
+    assert not added[1]["raw"].str.contains(",delete$").any()
+
+
+def test_a_delta_without_its_op_column_is_a_manifest_error(town, tmp_path):
+    raw, rows = batch_frames(town["batches"][0])
+    source = next(s for s in raw["sources"] if s.get("mode") == "delta")
+    rows[source["name"]] = rows[source["name"]].drop(columns=source["op"])
+    batch = write_batch(raw, rows, tmp_path / "no_op", "csv", lambda n, f, p: f.to_csv(p, index=False))
+    with pytest.raises(incremental.ManifestError, match=source["op"]):
+        incremental.read_batch(batch)
