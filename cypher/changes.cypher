@@ -10,7 +10,7 @@ MATCH (:Entity {entity_id: id})-[:AT|HAS_PHONE]->(c)
 RETURN collect(DISTINCT c.key) AS addresses, collect(DISTINCT c.number) AS phones
 
 // name: changes_drop_records
-// List records of these entities, and the records the batch removed.
+// List records of these entities, and the records the batch deleted (gone from the output).
 CALL () {
   UNWIND $ids AS id
   MATCH (:Entity {entity_id: id})-[:HAS_RECORD]->(r:ListRecord)

@@ -5,7 +5,9 @@ relations; the ones to upsert lose their relations and list records, then are wr
 with their relations, list records, contacts and review pairs, by the loader's own reader
 (graph.load.ResolvedReader) over a view of the output that holds just their rows and the rows
 of the entities at the other end of their relations (written again unchanged, so that the
-reader keeps the relation). Whatever the full loader makes of a row, this makes of it.
+reader keeps the relation). A list record the batch ended, removed or changed on an entity it
+left alone is written again on its own, its owner rewritten unchanged: its node gets its new
+period, so `as_of` queries answer by it as soon as the change is applied. Deleted records go. Whatever the full loader makes of a row, this makes of it.
 Every step is a delete or a MERGE: a change applied twice, or again after a crash halfway,
 gives the same graph.
 """
@@ -35,8 +37,10 @@ def read_changes(out_dir: Path) -> dict:
 
 
 def change_view(out_dir: Path, changes: dict, view: Path) -> Path:
-    """The output's rows for the entities to upsert (and their relations' other ends), as a
-    resolve output directory the loader reads."""
+    """The output's rows for the entities to upsert (and their relations' other ends), and the
+    list records the change writes on their own (ended, removed, changed on an entity the batch
+    left alone: with their owners, rewritten unchanged), as a resolve output directory the loader
+    reads."""
     out_dir, upsert = Path(out_dir), set(changes["graph"]["upsert"])
     read = lambda name: pd.read_csv(out_dir / name, dtype=str, keep_default_na=False)
     relations, review = read("relations.csv"), read("review_queue.csv")
@@ -45,9 +49,11 @@ def change_view(out_dir: Path, changes: dict, view: Path) -> Path:
     ends = upsert | set(relations["from_id"]) | set(relations["to_id"])
     ends |= set(review["left_entity"]) | set(review["right_entity"])
     entities, lists = read("entities.csv"), read("list_records.csv")
+    lists = lists[lists["entity_id"].isin(upsert) | lists["record_uid"].isin(changes["graph"]["records"])]
+    ends |= set(lists["entity_id"])
     private_dir(view)
     for name, frame in (("entities.csv", entities[entities["entity_id"].isin(ends)]),
-                        ("list_records.csv", lists[lists["entity_id"].isin(upsert)]),
+                        ("list_records.csv", lists),
                         ("relations.csv", relations), ("review_queue.csv", review)):
         with open_private(view / name, "w", encoding="utf-8", newline="") as f:
             frame.to_csv(f, index=False)
@@ -95,7 +101,7 @@ def _apply_neo4j(store, out_dir: Path, changes: dict, reader: ResolvedReader, ba
         phones |= set(row["phones"])
     for ids in _chunks(upsert + delete):
         store._run("changes_drop_records", ids=ids, uids=[])
-    for uids in _chunks(g["records_removed"]):
+    for uids in _chunks(g["records_deleted"]):
         store._run("changes_drop_records", ids=[], uids=uids)
     for ids in _chunks(upsert):
         store._run("changes_drop_relations", ids=ids, types=list(RELATION_TYPES))
@@ -134,7 +140,7 @@ def _apply_memory(store, out_dir: Path, changes: dict, reader: ResolvedReader, b
     t = time.perf_counter()
     contacts = {v for n in touched for _, v, d in graph.out_edges(n, data=True) if d["type"] in ("AT", "HAS_PHONE")}
     records = {v for n in touched for _, v, d in graph.out_edges(n, data=True) if d["type"] == "HAS_RECORD"}
-    records |= {node_id("ListRecord", uid) for uid in g["records_removed"]}
+    records |= {node_id("ListRecord", uid) for uid in g["records_deleted"]}
     graph.remove_nodes_from([r for r in records if graph.has_node(r)])
     for n in g["upsert"]:
         if graph.has_node(n):

@@ -276,14 +276,21 @@ def _joined(rows: set) -> set:
 
 
 FRAMES = ("mentions", "relations", "lists", "removals")
-CONTENT = ["kind", "name", "identifiers", "birth_date", "address", "phone", "email", "attrs", "role"]
+# What a row holds, per frame: its parties and relations are what linking reads; its list records are not.
+CONTENT = {"mentions": ["mention_id", "kind", "name", "identifiers", "birth_date", "address", "phone", "email",
+                        "attrs", "role"],
+           "relations": ["from_mention", "to_mention", "type", "ratio", "role", "amount"],
+           "lists": ["mention_id", "list", "grade", "authority", "case_no", "date", "effective_from",
+                     "effective_to", "removed_on", "removal_reason"]}
 
 
 def apply_batch(state: State, batch: Batch) -> tuple[dict[str, pd.DataFrame], dict]:
     """The loader frames after the batch, each row in its place, and the rows it changed:
-    {"inserted"|"updated"|"deleted": set of (source, record_id)}."""
+    {"inserted"|"updated"|"deleted": set of (source, record_id)}; "lists_only": the updated rows
+    whose parties and relations are as they were (only their list records differ, or nothing):
+    replaced, not linked again."""
     old = state.frames
-    changed = {"inserted": set(), "updated": set(), "deleted": set()}
+    changed = {"inserted": set(), "updated": set(), "deleted": set(), "lists_only": set()}
     read, had = _rows(batch.frames), _rows(old)
     removal_rows = _rows({"removals": batch.frames.get("removals")}) | _rows({"removals": old.get("removals")})
     for source, (mode, _) in batch.modes.items():
@@ -293,11 +300,13 @@ def apply_batch(state: State, batch: Batch) -> tuple[dict[str, pd.DataFrame], di
             gone = {(source, rid) for rid, op in batch.ops[source].items() if op == "delete"} & before
         else:
             gone = before - mine
-            mine = (_differing(old["mentions"], batch.frames["mentions"], mine & before) | (mine - before)
-                    | (mine & before & removal_rows))  # a removal has no parties to compare: replaced
+        parties, lists = _differing(old, batch.frames, mine & before)
+        if mode == "snapshot":  # a row as it was is left alone; a removal has no parties to compare: replaced
+            mine = parties | lists | (mine - before) | (mine & before & removal_rows)
         changed["deleted"] |= gone
         changed["inserted"] |= mine - before
         changed["updated"] |= mine & before
+        changed["lists_only"] |= (mine & before) - parties
     replace = changed["deleted"] | changed["updated"] | changed["inserted"]
     place = _places(state, old["mentions"], changed, batch.frames["mentions"])
     new = {}
@@ -333,15 +342,27 @@ def _with_removals(frames: dict) -> dict:
     return {**frames, "lists": ended["lists"]}
 
 
-def _differing(old: pd.DataFrame, fresh: pd.DataFrame, rows: set) -> set:
-    """The rows of a snapshot whose parties differ from the stored ones."""
-    def content(frame):
-        frame = frame[_row_keys(frame).isin(_joined(rows)).to_numpy()]
-        text = frame[CONTENT].astype(str).agg("\x1f".join, axis=1)
-        return text.groupby([frame["source"], frame["record_id"].astype(str)]).agg("\x1e".join)
-    a, b = content(old), content(fresh)
-    both = a.index.intersection(b.index)
-    return set(both[a[both].to_numpy() != b[both].to_numpy()]) | set(a.index.symmetric_difference(b.index))
+def _differing(old: dict, fresh: dict, rows: set) -> tuple[set, set]:
+    """Of these rows (in both), those whose parties or relations differ from the stored ones, and
+    those whose list records do (a term set, a grade changed)."""
+    wanted = _joined(rows)
+
+    def content(frames, k) -> pd.Series:  # per row key, the text of its rows in the frame
+        frame = frames.get(k)
+        keys = _row_keys(frame) if frame is not None and len(frame) else pd.Series(dtype=object)
+        mine = keys.isin(wanted).to_numpy()
+        if not mine.any():  # (agg over no rows gives a frame, not a series)
+            return pd.Series(dtype=object)
+        cells = frame.loc[mine, CONTENT[k]].astype(object)
+        text = cells.where(cells.notna(), "").astype(str).agg("\x1f".join, axis=1)  # None and NaN alike
+        return text.groupby(keys[mine].to_numpy()).agg("\x1e".join)
+
+    def differ(k) -> set:
+        a, b = content(old, k), content(fresh, k)
+        both = a.index.intersection(b.index)
+        keys = set(both[a[both].to_numpy() != b[both].to_numpy()]) | set(a.index.symmetric_difference(b.index))
+        return {tuple(key.split("\x1f", 1)) for key in keys}
+    return differ("mentions") | differ("relations"), differ("lists")
 
 
 def _places(state: State, old: pd.DataFrame, changed: dict, fresh: pd.DataFrame) -> pd.DataFrame:
@@ -439,6 +460,9 @@ def relink_kind(kind: str, state: State, frames: dict, dirty: set, decisions: di
         hard = {h for hs in f["hard"] for h in hs}
         comps |= k.components_of(k.hard.loc[k.hard["key"].isin(hard), "mention_id"])
     ids = k.members(comps) | new_dirty
+    if not ids:  # a day that changed no party of this kind (list records only): nothing to link
+        return Relinked(R.KindResult(k.m.iloc[:0], None, None, None), set(), {}, k.old.iloc[:0],
+                        k.keys.iloc[:0], k.hard.iloc[:0])
     while True:
         m, f, records, record_of = k.prepare(ids)
         old_reps = set(k.old.loc[k.old["mention_id"].isin(ids), "rep"])
@@ -582,7 +606,7 @@ def ingest(manifest_path: Path, out_dir: Path, decisions: dict[tuple, Decision],
 def _dirty(old: dict, new: dict, rows: dict, applied: dict, decisions: dict) -> set:
     """Mention ids of the rows the batch changed (old and new versions), and of the pairs whose
     steward decision is new or changed since the last run."""
-    touched = _joined(rows["inserted"] | rows["updated"] | rows["deleted"])
+    touched = _joined(rows["inserted"] | (rows["updated"] - rows["lists_only"]) | rows["deleted"])
     ids = set()
     for frame in (old["mentions"], new["mentions"]):
         ids |= set(frame.loc[_row_keys(frame).isin(touched).to_numpy(), "mention_id"])
@@ -650,12 +674,13 @@ def _outputs(out_dir: Path, state: State, frames: dict, assign: pd.DataFrame, do
     out["share_issues.csv"] = R.shares_over_100(out["relations.csv"], out["entities.csv"])
     out["identity_vault.csv"] = _vault(out_dir, was, done, renamed)
     changes = _changes(state.assign, assign, ids, renamed, old_lists, out["list_records.csv"])
-    records = changes["records"]  # a record ended or changed on an entity the batch left alone
-    lists = out["list_records.csv"]
-    owners = set(lists.loc[lists["record_uid"].isin(records["added"] + records["changed"]), "entity_id"])
-    changes["graph"] = {"upsert": sorted((now | owners) - changes["entities"]["retired_ids"]),
+    records = changes["records"]
+    # a record written again on its own (its owner rewritten unchanged): one the batch ended,
+    # removed or changed on an entity that it left alone, so the graph has its new period
+    changes["graph"] = {"upsert": sorted(now - changes["entities"]["retired_ids"]),
                         "delete": sorted(changes["entities"]["retired_ids"]),
-                        "records_removed": changes["records"]["removed"]}
+                        "records": sorted(uid for k in RECORD_WRITES for uid in records[k]),
+                        "records_deleted": records["deleted"]}
     changes["entities"]["retired_ids"] = sorted(changes["entities"]["retired_ids"])
     return out, changes
 
@@ -764,15 +789,32 @@ def _changes(old: pd.DataFrame, new: pd.DataFrame, ids: set, renamed: dict, old_
             "records": _record_changes(old_lists, lists)}
 
 
+RECORD_WRITES = ("added", "ended", "removed", "changed")  # the kinds of record change that stay in the graph
+
+
 def _record_changes(old: pd.DataFrame, new: pd.DataFrame) -> dict:
-    """List records added, removed, and changed (another entity, or another field)."""
+    """List records `added`; `ended` (its term now ends, or ends earlier: effective_to set or moved
+    earlier); `removed` (a removal now ends it, or ends it earlier: removed_on set or moved
+    earlier), both still in the record's history; `deleted` (gone from the output: its row was
+    deleted, or no longer makes that record); `changed` (anything else: another entity, another
+    field, an end cleared or put later). A record both ended and removed is `removed`."""
     text = new.astype(object).where(new.notna(), "").astype(str)  # as the CSV will hold it (None is empty)
     a, b = old.set_index("record_uid"), text.set_index("record_uid")
     both = a.index.intersection(b.index)
     cols = [c for c in a.columns if c in b.columns]
-    differs = (a.loc[both, cols].astype(str) != b.loc[both, cols]).any(axis=1)
-    return {"added": sorted(b.index.difference(a.index)), "removed": sorted(a.index.difference(b.index)),
-            "changed": sorted(both[differs.to_numpy()])}
+    was, now = a.loc[both, cols].astype(str), b.loc[both, cols]
+    differs = (was != now).any(axis=1).to_numpy()
+    removed = _earlier(was["removed_on"], now["removed_on"])
+    ended = _earlier(was["effective_to"], now["effective_to"]) & ~removed
+    return {"added": sorted(b.index.difference(a.index)), "ended": sorted(both[ended]),
+            "removed": sorted(both[removed]), "deleted": sorted(a.index.difference(b.index)),
+            "changed": sorted(both[differs & ~ended & ~removed])}
+
+
+def _earlier(was: pd.Series, now: pd.Series) -> np.ndarray:
+    """An end date (ISO text, empty for none) set where there was none, or moved earlier."""
+    was, now = was.to_numpy(str), now.to_numpy(str)
+    return (now != "") & ((was == "") | (now < was))
 
 
 # -- writing: all or nothing -------------------------------------------------------------------
@@ -835,6 +877,6 @@ def _change_tables(changes: dict) -> dict[str, pd.DataFrame]:
     rows += [("split", x["from"], "|".join(x["into"])) for x in e["split"]]
     rows += [("renamed", x["to"], x["from"]) for x in e["renamed"]]
     rows += [("changed", i, "") for i in e["changed"]]
-    records = [(kind, uid) for kind in ("added", "changed", "removed") for uid in r[kind]]
+    records = [(kind, uid) for kind in (*RECORD_WRITES, "deleted") for uid in r[kind]]
     return {"changes_entities.csv": pd.DataFrame(rows, columns=CHANGE_CSVS["changes_entities.csv"]),
             "changes_records.csv": pd.DataFrame(records, columns=CHANGE_CSVS["changes_records.csv"])}

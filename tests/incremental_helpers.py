@@ -141,3 +141,57 @@ def same_outputs(a: Path, b: Path) -> dict[str, int]:
     """Per output file, the rows one ingest's output has and the other's has not."""
     full = {name: pd.read_csv(b / name, dtype=str, keep_default_na=False) for name in KEYS}
     return {name: len(d) for name, d in differences(a, full).items()}
+
+
+def ending_batch(c: dict, out: Path, terms: int = 4) -> dict:
+    """A day on which the court ends listings: `terms` open records given an end (截止日期), one
+    record's end brought forward, one record removed by a removal export (移出); nothing else.
+    Returns the batch manifest, the final exports' manifest and the uids each way, with dates."""
+    from creditgraph.synth.batches import OP, _read
+    lists = pd.read_csv(c["full"] / "list_records.csv", dtype=str, keep_default_na=False)
+    court = lists[(lists["source"] == "court_dishonest") & (lists["effective_from"] != "")
+                  & (lists["removed_on"] == "")]
+    raw = yaml.safe_load((c["root"] / "city" / "manifest.yaml").read_text(encoding="utf-8"))
+    specs = {s["name"]: s for s in raw["sources"]}
+    city_dir = c["root"] / "city"
+    rows = _read(city_dir / specs["court_dishonest"]["file"])
+    removals = _read(city_dir / specs["court_removals"]["file"])
+    unique_case = rows["案号"].map(rows["案号"].value_counts()) == 1
+    usable = set(rows.loc[unique_case & (rows["证件号码"] != ""), "记录号"])
+    court = court[court["record_id"].isin(usable)]
+    opened = court[court["effective_to"] == ""].iloc[:terms + 1]
+    closed = court[court["effective_to"] > court["effective_from"]].iloc[:1]
+    day = lambda d, n=1: (pd.Timestamp(d) + pd.Timedelta(days=n)).date().isoformat()
+    ends = {r.record_id: day(r.effective_from) for r in opened.iloc[:terms].itertuples()}
+    ends |= {r.record_id: r.effective_from for r in closed.itertuples()}  # earlier than its end
+    target = opened.iloc[terms]
+    removed_on = day(target["effective_from"], 2)
+    final = rows.copy()
+    at = final["记录号"].isin(ends)
+    final.loc[at, "截止日期"] = final.loc[at, "记录号"].map(ends)
+    source_row = rows.set_index("记录号").loc[target["record_id"]]
+    removal = {"记录号": "YC-END-1", "案号": source_row["案号"], "被执行人名称": source_row["被执行人名称"],
+               "证件号码": source_row["证件号码"], "移出日期": removed_on, "移出原因": "履行完毕"}
+    final_removals = pd.concat([removals, pd.DataFrame([removal])], ignore_index=True)
+    deltas = {"court_dishonest": final[at].assign(**{OP: "update"}),
+              "court_removals": pd.DataFrame([removal]).assign(**{OP: "insert"})}
+    batch_raw = {"dataset": raw["dataset"], "sources": [
+        {**specs[name], "mode": "delta", "op": OP} for name in deltas]}
+    batch = write_batch(batch_raw, deltas, out / "batch", "csv", lambda n, f, p: f.to_csv(p, index=False))
+    finals = {"court_dishonest": final, "court_removals": final_removals}
+    (out / "final").mkdir(parents=True, exist_ok=True)
+    sources = []
+    for s in raw["sources"]:
+        if s["name"] in finals:
+            path = out / "final" / f"{s['name']}.csv"
+            finals[s["name"]].to_csv(path, index=False)
+            sources.append({**s, "file": str(path), "encoding": "utf-8"})
+        else:
+            sources.append({**s, "file": str((city_dir / s["file"]).resolve())})
+    manifest = out / "final" / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump({**raw, "sources": sources}, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+    uid = lambda rid: f"court_dishonest:{rid}:dishonest_debtor"
+    return {"batch": batch, "final": manifest, "ended": {uid(r): d for r, d in ends.items()},
+            "removed": {uid(target["record_id"]): removed_on},
+            "owners": lists.set_index("record_uid")["entity_id"].to_dict()}

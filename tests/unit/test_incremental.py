@@ -16,7 +16,7 @@ from creditgraph.base.settings import id_key
 from creditgraph.linkage import incremental
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
 from incremental_helpers import (KEYS, as_full, as_xlsx, batch_frames, city, differences, full_of_final, ingest_all,
-                                 ingested, same_outputs, with_bad_insert, write_batch)
+                                 ending_batch, ingested, same_outputs, with_bad_insert, write_batch)
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +72,11 @@ def test_merges_and_splits_name_retired_ids_and_where_mentions_went(town):
     assert set(csv["change"]) >= {"merged", "split", "retired", "new"}
 
 
-def test_list_records_added_and_removed(town):
+def test_list_records_added_and_deleted(town):
     records = [town["snapshots"][n][0]["records"] for n in (1, 2, 3)]
-    assert any(r["added"] for r in records) and any(r["removed"] for r in records)
+    assert any(r["added"] for r in records) and any(r["deleted"] for r in records)
     final = set(pd.read_csv(town["root"] / "daily" / "list_records.csv", dtype=str)["record_uid"])
-    assert not set(records[-1]["removed"]) & final and set(records[-1]["added"]) <= final
+    assert not set(records[-1]["deleted"]) & final and set(records[-1]["added"]) <= final
 
 
 def test_same_batch_twice_changes_nothing(town, tmp_path):
@@ -239,3 +239,26 @@ def test_a_delta_without_its_op_column_is_a_manifest_error(town, tmp_path):
     batch = write_batch(raw, rows, tmp_path / "no_op", "csv", lambda n, f, p: f.to_csv(p, index=False))
     with pytest.raises(incremental.ManifestError, match=source["op"]):
         incremental.read_batch(batch)
+
+
+def test_records_ended_and_removed_are_named_and_equal_a_full_resolve(town, tmp_path):
+    """A court day: open listings given a term, one term brought forward, one listing removed by a
+    removal export. changes.json names them `ended` and `removed` (not `changed`); the rows are
+    list-only updates, so nothing is linked again; the output equals a full resolve."""
+    day = ending_batch(town, tmp_path)
+    into = tmp_path / "out"
+    (changes,) = ingested(town, [day["batch"]], into)
+    records = changes["records"]
+    assert set(records["ended"]) == set(day["ended"]) and len(records["ended"]) == 5
+    assert set(records["removed"]) == set(day["removed"])
+    assert not records["added"] and not records["deleted"] and not set(records["changed"]) & set(day["ended"])
+    assert changes["rows"]["updated"] == changes["rows"]["lists_only"] == 5
+    assert changes["relinked"] == {"enterprise": 0, "person": 0} and not changes["graph"]["upsert"]
+    assert set(changes["graph"]["records"]) >= set(day["ended"]) | set(day["removed"])
+    lists = pd.read_csv(into / "list_records.csv", dtype=str, keep_default_na=False).set_index("record_uid")
+    assert lists.loc[list(day["ended"]), "effective_to"].to_dict() == day["ended"]
+    assert lists.loc[list(day["removed"]), "removed_on"].to_dict() == day["removed"]
+    kinds = pd.read_csv(into / "changes_records.csv", dtype=str)
+    assert set(kinds.loc[kinds["change"] == "ended", "record_uid"]) == set(day["ended"])
+    diffs = differences(into, as_full(full_of_final(dict(town, final=day["final"]), into)))
+    assert {name: len(d) for name, d in diffs.items()} == {name: 0 for name in diffs}
