@@ -107,14 +107,15 @@ def person_id(a: tuple, b: tuple, options: dict) -> int:
     # One mistyped digit: compare the 17-digit bodies (a typo there also changes the check).
     if any(len(x) == len(y) == 18 and Hamming.distance(x[:17], y[:17]) <= 1 for x in plain_a for y in plain_b):
         return 1
-    if any(_masked_ok(x, y) for x in a for y in b if ("*" in x) != ("*" in y)):
+    if any(_masked_ok(x, y) for x in a for y in b if "*" in x or "*" in y):
         return 2
     return 3
 
 
 def _masked_ok(x: str, y: str) -> bool:
-    masked, plain = (x, y) if "*" in x else (y, x)
-    return len(masked) == len(plain) and all(m == "*" or m == p for m, p in zip(masked, plain))
+    """Equal wherever both show a character: a mask against a number, or two masks (a court list
+    names one person in several cases with the same masked number)."""
+    return len(x) == len(y) and all(p == q or p == "*" or q == "*" for p, q in zip(x, y))
 
 
 def context(a: tuple, b: tuple, options: dict) -> int:
@@ -148,7 +149,9 @@ def describe_ids(a: tuple, b: tuple) -> str:
                 return f"one character differs: position {k} ({next(n for end, n in _PARTS if k <= end)})"
     if any(_masked_ok(x, y) for x in a for y in b if ("*" in x) != ("*" in y)):
         return "agrees with a masked number where it shows digits"
-    return "same masked number" if set(a) & set(b) else "different"
+    if set(a) & set(b):
+        return "same masked number"
+    return "masked numbers agree where both show digits" if any(_masked_ok(x, y) for x in a for y in b) else "different"
 
 
 def describe_dates(a: tuple, b: tuple) -> str:

@@ -39,6 +39,16 @@ def test_person_id_levels():
     assert person_id((id18,), ("210802********9999",), {}) == 3
 
 
+def test_two_masked_numbers_agreeing_where_both_show_digits_are_compatible():
+    """A court list names one person in several cases with the same masked number (2108 city,
+    birth date hidden): two masks that agree wherever both show a digit corroborate, as a mask
+    and a full number do; a digit they both show and differ on makes them different."""
+    assert person_id(("210800********9235",), ("210800********9235",), {}) == 2
+    assert person_id(("2114021978****4976",), ("211402********4976",), {}) == 2
+    assert person_id(("2114021978****4976",), ("2114021979****4976",), {}) == 3
+    assert person_id(("210800********9235",), ("210800********9236",), {}) == 3
+
+
 def test_context_levels():
     assert context(("E1|LEGAL_REP_OF",), ("E1|LEGAL_REP_OF", "E2|EXECUTIVE_OF"), {}) == 0
     assert context(("E1|LEGAL_REP_OF",), ("E1|EXECUTIVE_OF",), {}) == 1
