@@ -32,17 +32,30 @@ ENV = {"CREDITGRAPH_ID_KEY": "bench"}
 
 
 def run(args: list[str], data: pathlib.Path, log: pathlib.Path) -> dict:
-    """A creditgraph command in a fresh process: wall seconds, peak RSS (MB), stdout."""
+    """A creditgraph command in a fresh process: wall and CPU (user+sys) seconds, the load
+    average over its last minute, peak RSS (MB), stdout."""
     started = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     with log.open("w") as err:
         done = subprocess.run([sys.executable, "-m", "creditgraph.cli", *args], stdout=subprocess.PIPE, stderr=err,
-                              text=True, env={**os.environ, **ENV, "CREDITGRAPH_DATA": str(data)})
+                              text=True, env=environment(data))
     wall = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args)} failed ({done.returncode}); see {log}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(max(peak, before) / 1024), "stdout": done.stdout}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime - cpu, 2),
+            "load_average": os.getloadavg()[0], "peak_rss_mb": round(max(usage.ru_maxrss, before) / 1024),
+            "stdout": done.stdout}
+
+
+def environment(data: pathlib.Path) -> dict:
+    """The commands' environment, with bytecode kept: an installed creditgraph has its modules
+    compiled (pip does it), while PYTHONDONTWRITEBYTECODE (set on these machines) makes every
+    process compile pandas, scipy and creditgraph again, some 4 s of CPU per command."""
+    env = {**os.environ, **ENV, "CREDITGRAPH_DATA": str(data)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def commit() -> str:
@@ -70,6 +83,9 @@ def main() -> None:
     parser.add_argument("--results", type=pathlib.Path, default=RESULTS)
     parser.add_argument("--graph-later", action="store_true",
                         help="keep the full output (WORK/out_full) to load and change a graph later (--graph-only)")
+    parser.add_argument("--city", type=pathlib.Path, help="a city `creditgraph synth` made already: not made again")
+    parser.add_argument("--full-only", action="store_true",
+                        help="with --work: stop after the full resolve (then --resume makes the batch and ingests)")
     parser.add_argument("--resume", action="store_true",
                         help="with --work: take the city and full resolve of --results, make the batch, ingest")
     parser.add_argument("--graph-only", action="store_true",
@@ -88,10 +104,13 @@ def main() -> None:
     try:
         if args.resume:  # the city and its full resolve of a run cut short before its ingest
             kept = json.loads(args.results.read_text())
-            result |= {k: kept[k] for k in ("synth", "full_resolve")} | {"resumed_at": result["date"],
-                                                                         "date": kept["date"]}
+            result |= {k: kept[k] for k in ("synth", "full_resolve", "city") if k in kept}
+            result |= {"resumed_at": result["date"], "date": kept["date"]}
         else:
-            full_run(result, city, out, data, work, enterprises, persons)
+            full_run(result, args.city or city, out, data, work, enterprises, persons, made=bool(args.city))
+            if args.full_only:
+                return
+        city = pathlib.Path(result.get("city", city))
         from creditgraph.synth.batches import make_batches
         t = time.perf_counter()
         batch = make_batches(city, work / "batches", batches=1, rows=args.rows, seed=11)[0]
@@ -138,10 +157,12 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def full_run(result: dict, city, out, data, work, enterprises: int, persons: int) -> None:
-    result["synth"] = run(["synth", str(city), "--enterprises", str(enterprises), "--persons", str(persons)],
-                          data, work / "synth.log") | {"stdout": None}
-    print(f"synth {result['synth']['wall_s']} s", flush=True)
+def full_run(result: dict, city, out, data, work, enterprises: int, persons: int, made: bool) -> None:
+    result["city"] = str(city)
+    if not made:
+        result["synth"] = run(["synth", str(city), "--enterprises", str(enterprises), "--persons", str(persons)],
+                              data, work / "synth.log") | {"stdout": None}
+        print(f"synth {result['synth']['wall_s']} s", flush=True)
     full = run(["resolve", "--manifest", str(city / "manifest.yaml"), "--out", str(out), "--json"], data,
                work / "resolve.log")
     report = json.loads(full.pop("stdout"))

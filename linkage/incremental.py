@@ -291,18 +291,20 @@ def apply_batch(state: State, batch: Batch) -> tuple[dict[str, pd.DataFrame], di
     replaced, not linked again."""
     old = state.frames
     changed = {"inserted": set(), "updated": set(), "deleted": set(), "lists_only": set()}
-    read, had = _rows(batch.frames), _rows(old)
+    read = _rows(batch.frames)
+    mine_of, had_of = _by_source(read), _by_source(_rows(old))
     removal_rows = _rows({"removals": batch.frames.get("removals")}) | _rows({"removals": old.get("removals")})
+    # every source's rows in both, compared at once: each comparison keys the whole stored frames
+    parties, lists = _differing(old, batch.frames, set().union(
+        *(mine_of.get(s, set()) & had_of.get(s, set()) for s in batch.modes)))
     for source, (mode, _) in batch.modes.items():
-        mine = {r for r in read if r[0] == source}
-        before = {r for r in had if r[0] == source}
+        mine, before = mine_of.get(source, set()), had_of.get(source, set())
         if mode == "delta":
             gone = {(source, rid) for rid, op in batch.ops[source].items() if op == "delete"} & before
         else:
             gone = before - mine
-        parties, lists = _differing(old, batch.frames, mine & before)
         if mode == "snapshot":  # a row as it was is left alone; a removal has no parties to compare: replaced
-            mine = parties | lists | (mine - before) | (mine & before & removal_rows)
+            mine = ((parties | lists) & mine) | (mine - before) | (mine & before & removal_rows)
         changed["deleted"] |= gone
         changed["inserted"] |= mine - before
         changed["updated"] |= mine & before
@@ -330,6 +332,13 @@ def _rows(frames: dict) -> set:
         f = frames.get(k)
         if f is not None and len(f):
             out |= set(zip(f["source"], f["record_id"].astype(str)))
+    return out
+
+
+def _by_source(rows: set) -> dict[str, set]:
+    out = defaultdict(set)
+    for row in rows:
+        out[row[0]].add(row)
     return out
 
 
@@ -497,7 +506,11 @@ def _matched_partners(k: _Kind, ids: set, new_dirty: set, m, records, record_of,
     partners = set(k.old.loc[k.old["rep"].isin(set(rows["rep"])), "mention_id"]) & set(k.m["mention_id"])
     if not partners:
         return set()
-    um, _, urecords, urecord_of = k.prepare(ids | partners)
+    # the changed records' mentions and the partners make the same records as ids | partners do
+    # (a partner sharing a hard identifier with a mention of the set would be in its component)
+    # at a fraction of the preparing
+    inside_m = set(m["mention_id"][np.isin(record_of, list(changed))])
+    um, _, urecords, urecord_of = k.prepare(inside_m | partners)
     inside = set(urecord_of[um["mention_id"].isin(new_dirty).to_numpy()].tolist())
     outside = np.zeros(len(urecords), bool)
     outside[urecord_of[um["mention_id"].isin(partners).to_numpy()]] = True
