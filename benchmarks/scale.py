@@ -14,6 +14,8 @@ mentions in under 5 minutes, peak memory under 8 GB. Writes benchmarks/results/s
 Per profile and size it also reports pairwise and B-cubed precision and recall per kind, the
 review queue per 10,000 mentions by reason and (--ceiling) the person recall ceilings of
 person_ceiling.py. The held_out profile is for reporting only: nothing is chosen on it.
+Each row also keeps, from the run report, the blocks skipped for size per kind and the name-only
+mentions left unlinked: the two places where recall is given up by rule.
 """
 from __future__ import annotations
 
@@ -71,6 +73,7 @@ def run_one(profile: str, size: str, with_ceiling: bool) -> dict:
         gen = generate(work / "city", enterprises, persons, profile=profile)
         print(f"{profile} {size}: generated {gen['mentions_in_truth']} mentions in {gen['wall_s']:.1f} s", flush=True)
         ours = run_ours(work / "city", work)
+        blocking = _blocking(work / "out" / "run_report.json")
         limit = ceiling(work / "city") if with_ceiling else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -82,11 +85,23 @@ def run_one(profile: str, size: str, with_ceiling: bool) -> dict:
            "enterprise": ours["enterprise"], "person": ours["person"],
            "review_queue_per_10k": {reason: round(n * 1e4 / ours["mentions"], 1)
                                     for reason, n in ours["review_queue"].items()},
-           "person_ceiling": limit}
+           "person_ceiling": limit, **blocking}
     print(f"{profile} {size}: resolved {row['mentions']} mentions in {row['resolve_wall_s']:.1f} s "
           f"({row['mentions_per_s']}/s), peak RSS {row['peak_rss_mb']} MB (tree {row['peak_tree_rss_mb']} MB), "
-          f"E F1 {row['enterprise']['f1']:.4f}, P F1 {row['person']['f1']:.4f}", flush=True)
+          f"E F1 {row['enterprise']['f1']:.4f}, P F1 {row['person']['f1']:.4f}; unlinked {row['unlinked']['count']}, "
+          f"blocks skipped E {row['blocking']['enterprise']['skipped_blocks']} / P {row['blocking']['person']['skipped_blocks']}",
+          flush=True)
     return row
+
+
+def _blocking(report_path: pathlib.Path) -> dict:
+    """What the run report says recall was given up for: per kind the blocks skipped for size
+    (count, largest), and the name-only mentions left unlinked (a name several firms share)."""
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    skipped = {kind: {"skipped_blocks": report["linkage"][kind]["skipped_blocks"],
+                      "largest_skipped": [size for _, size in report["linkage"][kind]["largest_skipped"]]}
+               for kind in ("enterprise", "person")}
+    return {"blocking": skipped, "unlinked": report["review_workload"]["unlinked"]}
 
 
 def _growth(rows: list[dict]) -> None:
