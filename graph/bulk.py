@@ -103,7 +103,15 @@ def targets(queries: QueryLibrary | None = None) -> tuple[dict[str, NodeTarget],
 # --------------------------------------------------------------------------- CSV writing
 
 
+#: the import type of a value of exactly this Python type: one dict lookup per cell, where the
+#: isinstance chain below (for subclasses) cost a fifth of writing the CSVs
+_EXACT_TYPES = {str: "string", int: "long", float: "double", bool: "boolean", date: "date"}
+
+
 def _scalar_type(value: Any) -> str:
+    exact = _EXACT_TYPES.get(type(value))
+    if exact:
+        return exact
     # bool before int, datetime before date: each is a subclass of the other
     for kind, name in ((bool, "boolean"), (int, "long"), (float, "double"), (str, "string")):
         if isinstance(value, kind):
@@ -189,6 +197,8 @@ class ImportFiles:
         current.rows += 1
 
     def _cell(self, value: Any) -> str:
+        if type(value) is str and value and "\n" not in value and "\r" not in value:
+            return value  # most cells: the checks below would end the same way
         if value is None:
             return ""  # no property, as the loader's SET drops a null
         if isinstance(value, (list, tuple)):
