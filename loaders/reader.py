@@ -83,8 +83,12 @@ class LoadResult:
         return frames
 
     def frames(self) -> dict[str, pd.DataFrame]:
+        """The sources' frames joined; the per-source parts are let go (a second copy of every
+        row's cells, alive as long as the LoadResult, which a resolve keeps for its report)."""
         self.flush()
-        return {k: _concat(parts) for k, parts in self.chunks.items()}
+        joined = {k: _concat(parts) for k, parts in self.chunks.items()}
+        self.chunks = {k: [frame] for k, frame in joined.items()}
+        return joined
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
