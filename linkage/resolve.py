@@ -50,6 +50,9 @@ class Resolution:
     kinds: dict = field(default_factory=dict)  # kind -> KindResult, for the incremental state (dropped after)
 
 
+MENTION_OUTPUT_COLUMNS = ["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]  # mentions.csv
+
+
 class _Timer:
     """Seconds per named stage, for the run report; each stage also names itself to `step`."""
 
@@ -75,10 +78,10 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
                 models.get("enterprise"))
     firms = ent.mentions.set_index("mention_id")["entity_id"]
     per = timed("persons", _resolve_kind, "person", mentions, relations, decisions, firms, key, models.get("person"))
-    assigned = pd.concat([ent.mentions, per.mentions])
+    assigned = pd.concat([ent.mentions[MENTION_OUTPUT_COLUMNS], per.mentions[MENTION_OUTPUT_COLUMNS]])  # not every column
     entity_of = assigned.set_index("mention_id")["entity_id"]
     out = Resolution(
-        mentions=assigned[["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]],
+        mentions=assigned,
         entities=timed("entities", lambda: _concat([_entities(ent, key), _entities(per, key)])),
         relations=timed("relations", _relations, relations, entity_of),
         lists=_lists(frames["lists"], entity_of),
