@@ -20,6 +20,7 @@ from creditgraph.linkage.compare import DESCRIBERS
 from creditgraph.linkage.decisions import Decision, Verdict, pair_key
 from creditgraph.linkage.engine import LinkResult, Records, link
 from creditgraph.linkage.model import MatchModel
+from creditgraph.linkage.names import parse_enterprise_name, pinyin_key
 from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
                              person_fields, person_records, training_pairs)
 from creditgraph.linkage import triage
@@ -78,6 +79,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
                 models.get("enterprise"))
     firms = ent.mentions.set_index("mention_id")["entity_id"]
     per = timed("persons", _resolve_kind, "person", mentions, relations, decisions, firms, key, models.get("person"))
+    _drop_name_caches()
     assigned = pd.concat([ent.mentions[MENTION_OUTPUT_COLUMNS], per.mentions[MENTION_OUTPUT_COLUMNS]])  # not every column
     entity_of = assigned.set_index("mention_id")["entity_id"]
     out = Resolution(
@@ -100,6 +102,13 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
                   "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
                   "person": {**per.link.stats, "model": per.link.model.describe()}}
     return out
+
+
+def _drop_name_caches() -> None:
+    """Every name is parsed once both kinds are resolved: the parsers' caches (up to 2^18 parsed
+    firm names, 2^20 pinyin keys) would only hold memory through the rest of the run and its peak."""
+    parse_enterprise_name.cache_clear()
+    pinyin_key.cache_clear()
 
 
 def _queue(kinds: dict[str, "KindResult"], decisions: dict,
