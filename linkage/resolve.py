@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,7 @@ class Resolution:
     unlinked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=triage.UNLINKED_COLUMNS))  # triage
     scored: dict = field(default_factory=dict)  # kind -> sweep.ScoredKind, for the evaluation report
     report: dict = field(default_factory=dict)
-    kinds: dict = field(default_factory=dict)  # kind -> KindResult, for the incremental state (dropped after)
+    kinds: dict = field(default_factory=dict)  # kind -> what the incremental state reads (_for_state); dropped after
 
 
 MENTION_OUTPUT_COLUMNS = ["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]  # mentions.csv
@@ -97,11 +97,26 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
                   for kind, res in kinds.items()}
     out.review = with_worth(out.review, out.mentions, out.relations, out.lists)
     out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
-    out.kinds = kinds
+    out.kinds = {kind: _for_state(res) for kind, res in kinds.items()}
     out.report = {"timings_s": timed.seconds,
                   "enterprise": {**ent.link.stats, "model": ent.link.model.describe()},
                   "person": {**per.link.stats, "model": per.link.model.describe()}}
     return out
+
+
+STATE_MENTION_COLUMNS = ["mention_id", "kind", "record", "entity_id", "score"]
+
+
+def _for_state(res: KindResult) -> KindResult:
+    """What linkage.incremental.save_state reads of a kind: its mentions' places, the records'
+    representatives and keys, the scored pairs, clusters and model, the hard identifiers. The
+    state is written at the run's peak of memory: the rest (the field values and levels of
+    every record and pair, the other feature and mention columns) is let go before it."""
+    if not len(res.mentions):
+        return res
+    records = replace(res.records, values={}, hard_ids=[])
+    return KindResult(res.mentions[STATE_MENTION_COLUMNS], res.features[["hard"]], records,
+                      replace(res.link, levels=None, inputs=None))
 
 
 def _drop_name_caches() -> None:
