@@ -121,26 +121,73 @@ def synth(out: Annotated[Path, typer.Argument(help="Directory for the city: expo
     console.print(Text(f"Next: creditgraph resolve --manifest {out / 'manifest.yaml'} --out DIR"))
 
 
+def _check_engine(engine: str, master: str, parquet: bool) -> None:
+    if engine not in ("embedded", "spark"):
+        raise typer.BadParameter(f"unknown engine {engine!r}; one of embedded, spark", param_hint="'--engine'")
+    if engine == "embedded" and (parquet or master != "local[*]"):
+        raise typer.BadParameter("--master and --parquet go with --engine spark", param_hint="'--engine'")
+    if engine == "spark":
+        from creditgraph.linkage import spark
+        if not spark.available():
+            raise _fail("--engine spark needs PySpark: pip install 'creditgraph[spark]' (and a Java 17 runtime)")
+
+
+def _engine_of(resolved: Path) -> str:
+    try:
+        return json.loads((resolved / "run_report.json").read_text(encoding="utf-8")).get("engine", "embedded")
+    except (OSError, ValueError):
+        return "embedded"
+
+
+def _not_from_spark(resolved: Path, needed: str) -> None:
+    """Stop, saying why, when a command needs a file the Spark engine does not write yet."""
+    if _engine_of(resolved) == "spark":
+        raise _fail(f"{resolved} was resolved with --engine spark, which does not write {needed} yet: "
+                    "resolve with --engine embedded for this command")
+
+
+def _print_spark_report(report: dict, out: Path) -> None:
+    """The Spark engine's report, and plainly what it does not write yet (the commands that need it)."""
+    console = render.console()
+    rows, ents = report["rows"], report["entities"]
+    console.print(Text(f"Spark ({report['master']}): read {rows['read']:,} rows ({rows['rejected']:,} rejected), "
+                       f"resolved {report['mentions']:,} mentions into {ents.get('enterprise', 0):,} enterprises and "
+                       f"{ents.get('person', 0):,} persons, {report['relations']:,} relations; "
+                       f"{report['timings_s']['total']:.1f} s. Outputs in {out}."))
+    console.print(Text("Not produced by the Spark engine yet (run --engine embedded for them):", style="yellow"))
+    for name, why in report["not_produced"].items():
+        console.print(Text(f"  {name}: {why}", style="yellow"))
+
+
 @app.command()
 def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (YAML).", exists=True,
                                                    dir_okay=False)],
             out: Annotated[Path, typer.Option("--out", help="Directory for the resolve outputs; later stages "
                                                             "read it by default.")],
+            engine: Annotated[str, typer.Option(help="embedded (one process) or spark (Apache Spark: "
+                                                     "pip install 'creditgraph[spark]').")] = "embedded",
+            master: Annotated[str, typer.Option(help="With --engine spark: the Spark master URL (local[*], "
+                                                     "spark://HOST:7077, yarn, k8s://...).")] = "local[*]",
+            parquet: Annotated[bool, typer.Option(help="With --engine spark: also write mentions, entities and "
+                                                       "relations as Parquet under OUT/parquet/.")] = False,
             as_json: Json = False):
     """Load every export of a manifest, resolve entities, write the outputs and a run report."""
     from creditgraph.pipeline import run_resolve
     from creditgraph.linkage.model import ModelRefused
     from creditgraph.loaders.manifest import ManifestError
+    _check_engine(engine, master, parquet)
     try:
         with render.steps("resolving") as step:
-            report = run_resolve(manifest, out, get_settings(), step)
+            report = run_resolve(manifest, out, get_settings(), step, engine, master, parquet)
     except ManifestError as e:
         raise typer.BadParameter(str(e), param_hint="'--manifest'") from None
-    except ModelRefused as e:  # the data, not a bug: the message says what to change
+    except (ModelRefused, NotImplementedError) as e:  # the data, not a bug: the message says what to change
         raise _fail(str(e)) from None
     _remember_resolve(get_settings().data, out)
     if as_json:
         _json(report)
+    elif report.get("engine") == "spark":
+        _print_spark_report(report, out)
     else:
         render.print_report(render.console(), report, out)
     if report["failed_sources"]:  # the others were resolved, but the run is not a success
@@ -160,6 +207,7 @@ def ingest(manifest: Annotated[Path, typer.Option(help="The day's batch manifest
     from creditgraph.linkage.incremental import ingest as run_ingest
     from creditgraph.loaders.manifest import ManifestError
     settings = get_settings()
+    _not_from_spark(into, "incremental_state.pkl")
     try:
         with render.steps("ingesting") as step:
             changes = run_ingest(manifest, into, DecisionLog(settings.decisions_path).latest(), id_key(settings), step)
@@ -200,6 +248,13 @@ def evaluate(truth: Annotated[Path, typer.Option(help="The truth `synth` wrote (
     mentions, truth_frame = render.evaluation_inputs(truth, from_)
     result = run(mentions, truth_frame, examples=examples)
     save(result, from_)
+    if _engine_of(from_) == "spark":  # the figures hold; the charts need the scored pairs
+        if as_json:
+            return _json(result)
+        render.print_quality(render.console(), result)
+        render.console().print(Text(f"No charts: {from_} was resolved with --engine spark, which does not write "
+                                    "scored_pairs.npz yet (resolve with --engine embedded for them)."))
+        return
     html = html or from_ / report.FILE
     report.write(html, report.build(result, from_, report.truth_by_mention(mentions, truth_frame),
                                       f"{truth.parent.name}/{truth.name}"))

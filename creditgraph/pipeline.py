@@ -24,10 +24,19 @@ OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relatio
 SHARE_ISSUES_LISTED = 20  # in run_report.json; share_issues.csv holds them all
 
 
-def run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step=lambda name: None) -> dict:
+def run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step=lambda name: None,
+                engine: str = "embedded", master: str = "local[*]", parquet: bool = False) -> dict:
     """The whole job. Python's cyclic garbage collector is paused meanwhile: the job makes
     millions of small tuples and dicts and no cycles, and each full collection walks them all,
-    which made the run grow faster than the data."""
+    which made the run grow faster than the data. engine="spark" runs the same stages on Spark
+    (linkage.spark, at `master`), which writes the report itself."""
+    if engine == "spark":
+        from creditgraph.linkage import spark_io
+        decisions = DecisionLog(settings.decisions_path).latest()
+        report = spark_io.run(manifest_path, out_dir, decisions, id_key(settings), step, master, parquet)
+        with write_private(out_dir / "run_report.json", encoding="utf-8") as f:
+            f.write(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+        return report
     gc.disable()
     try:
         return _run_resolve(manifest_path, out_dir, settings, step)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from creditgraph.linkage.blocking import candidate_pairs
+from creditgraph.linkage.blocking import Candidates, candidate_pairs
 from creditgraph.linkage.cluster import ClusterInputs
 from creditgraph.linkage.compare import compare_pairs
 from creditgraph.linkage.model import MISSING, MatchModel, probability_of
@@ -59,6 +59,14 @@ def link(model: MatchModel, records: Records, cannot=(), must=(), max_block: int
     given (an incremental ingest reuses the full run's fitted model: linkage.incremental)."""
     model = model.copy()
     cands = candidate_pairs(records.keys, max_block=max_block, groups=records.groups)
+    return link_candidates(model, records, cands, cannot, must, training, seed, one_to_one, fit)
+
+
+def link_candidates(model: MatchModel, records: Records, cands: Candidates, cannot=(), must=(),
+                    training: Training | None = None, seed: int = 0, one_to_one: bool = False,
+                    fit: bool = True) -> LinkResult:
+    """`link` after blocking, on candidate pairs found elsewhere (linkage.spark blocks over the
+    whole data set, then links each connected component of the pairs); fits `model` in place."""
     left, right = _with_pairs(cands.left, cands.right, [(a, b) for a, b, _ in records.conflicts])
     levels = compare_pairs(model, records.values, left, right)
     em = _fit(model, records, levels, training, seed) if fit else {"fitted": "reused"}
@@ -142,14 +150,17 @@ def _total_pairs(records: Records) -> float:
     return (sizes.sum() ** 2 - (sizes ** 2).sum()) / 2
 
 
-def _random_levels(model: MatchModel, records: Records, seed: int, n: int = 20000) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    size = len(records)
-    if size < 2:
+def _random_levels(model: MatchModel, records: Records, seed: int) -> np.ndarray:
+    if len(records) < 2:
         return np.empty((0, len(model.fields)), dtype=np.int64)
+    left, right = random_pairs(len(records), seed, records.groups)
+    return compare_pairs(model, records.values, left, right)
+
+
+def random_pairs(size: int, seed: int, groups: np.ndarray | None = None, n: int = 20000):
+    """The random record pairs u is fitted on, by record index (linkage.spark fetches these
+    records from a distributed data set numbered as `Records` are)."""
+    rng = np.random.default_rng(seed)
     left, right = rng.integers(0, size, n), rng.integers(0, size, n)
-    if records.groups is not None:
-        keep = records.groups[left] != records.groups[right]
-    else:
-        keep = left != right
-    return compare_pairs(model, records.values, left[keep], right[keep])
+    keep = groups[left] != groups[right] if groups is not None else left != right
+    return left[keep], right[keep]

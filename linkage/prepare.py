@@ -183,28 +183,42 @@ def training_pairs(f: pd.DataFrame, record_of: np.ndarray, fields, defining: set
                    limit: int = 20000, seed: int = 0) -> Training:
     """Pairs of mentions grouped by a shared valid identifier: known matches, to learn m from.
     Each sampled mention is paired with another mention of its record."""
-    rng = np.random.default_rng(seed)
     has_hard = f["hard"].map(bool).to_numpy()
     idx = np.flatnonzero(has_hard)
     order = idx[np.argsort(record_of[idx], kind="stable")]
     recs = record_of[order]
     starts = np.flatnonzero(np.r_[True, recs[1:] != recs[:-1]])
     sizes = np.diff(np.r_[starts, len(order)])
-    multi = np.repeat(sizes >= 2, sizes)
-    chosen = np.flatnonzero(multi)
-    if len(chosen) > limit:
-        chosen = np.sort(rng.choice(chosen, limit, replace=False))
-    group_start = np.repeat(starts, sizes)[chosen]
-    group_size = np.repeat(sizes, sizes)[chosen]
-    offset = (chosen - group_start + rng.integers(1, np.maximum(group_size, 2))) % group_size
-    partner = group_start + offset
+    order = order[np.repeat(sizes >= 2, sizes)]  # mentions of records with two or more
+    starts, sizes = np.cumsum(np.r_[0, sizes[sizes >= 2]])[:-1], sizes[sizes >= 2]
+    group_start, group_size = np.repeat(starts, sizes), np.repeat(sizes, sizes)
+    chosen, partner = training_draw(len(order), lambda c: (group_start[c], group_size[c]), limit, seed)
     mentions = np.unique(np.r_[order[chosen], order[partner]])
-    position = {m: i for i, m in enumerate(mentions)}
-    sub = f.iloc[mentions]
+    return training_of(f.iloc[mentions], mentions, order[chosen], order[partner], fields, defining)
+
+
+def training_draw(total: int, group_of, limit: int = 20000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the training pairs among `total` mentions ordered by record (records of two
+    or more only): `limit` chosen at random, each with a random other mention of its record.
+    group_of(positions) gives their record's first position and size (linkage.spark asks a
+    distributed data set for the chosen ones only)."""
+    rng = np.random.default_rng(seed)
+    chosen = np.arange(total)
+    if total > limit:
+        chosen = np.sort(rng.choice(chosen, limit, replace=False))
+    group_start, group_size = group_of(chosen)
+    offset = (chosen - group_start + rng.integers(1, np.maximum(group_size, 2))) % group_size
+    return chosen, group_start + offset
+
+
+def training_of(sub: pd.DataFrame, mentions: np.ndarray, left: np.ndarray, right: np.ndarray, fields,
+                defining: set[str]) -> Training:
+    """The Training of pairs (left, right) of mentions; `sub` holds their features, one row per
+    mention of the sorted `mentions`."""
+    position = {m: i for i, m in enumerate(mentions.tolist())}
     values = _collect(len(mentions), np.arange(len(mentions)), fields(sub))
-    left = np.array([position[m] for m in order[chosen]], dtype=np.int64)
-    right = np.array([position[m] for m in order[partner]], dtype=np.int64)
-    return Training(values, left, right, defining)
+    return Training(values, np.array([position[m] for m in left.tolist()], dtype=np.int64),
+                    np.array([position[m] for m in right.tolist()], dtype=np.int64), defining)
 
 
 # -- shared -----------------------------------------------------------------------------------

@@ -228,6 +228,12 @@ def _entity_ids(kind: str, m: pd.DataFrame, f: pd.DataFrame, key: bytes) -> pd.S
     The same input gives the same ids, and a new source only changes the ids of the clusters it
     joins (and only when it brings a stronger identifier or a smaller mention id to them).
     """
+    return m["cluster"].map(_dedupe_ids(*entity_bases(kind, m, f, key)))
+
+
+def entity_bases(kind: str, m: pd.DataFrame, f: pd.DataFrame, key: bytes) -> tuple[dict, dict]:
+    """Per cluster, its id before `_dedupe_ids` and its least mention id: both depend on the
+    cluster's mentions only (linkage.spark computes them per component, dedupes globally)."""
     ident = f["uscc"] if kind == "enterprise" else f["id18"]
     idents, orgs, first = defaultdict(Counter), defaultdict(set), {}
     for cluster, value, hard, mid in zip(m["cluster"], ident, f["hard"], m["mention_id"]):
@@ -247,7 +253,7 @@ def _entity_ids(kind: str, m: pd.DataFrame, f: pd.DataFrame, key: bytes) -> pd.S
             by_cluster[cluster] = "E-O" + min(orgs[cluster])
         else:
             by_cluster[cluster] = kind[0].upper() + "-" + hashlib.sha1(mid.encode()).hexdigest()[:12]
-    return m["cluster"].map(_dedupe_ids(by_cluster, first))
+    return by_cluster, first
 
 
 def _dedupe_ids(by_cluster: dict, first: dict) -> dict:

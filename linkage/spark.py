@@ -1,0 +1,475 @@
+"""The resolve on Apache Spark: the embedded engine's stages (linkage.resolve) run by Spark.
+
+One pipeline, two executors. Every rule is the embedded engine's own code, called on pieces of
+the data that are closed under it:
+- per mention (features: `linkage.prepare`), on any batch of mentions;
+- per connected component of the mentions' shared hard identifiers (records: `prepare`'s
+  grouping), and per connected component of the candidate-pair graph (compare, score with the
+  fitted model, `linkage.cluster`, scores, entity-id bases: `engine.link_candidates`,
+  `resolve.entity_bases`). A partition holds whole components, in the global order (mentions by
+  their position in the exports, records by their first mention), and is handed to that code
+  at once: one call per partition instead of one per component, with the same result since
+  nothing in those stages crosses a component.
+Three stages are global and differ in form, not in rule:
+- blocking counts each key's records over the whole data set (the cap of
+  `blocking.candidate_pairs`) and pairs the records of a block by a self-join;
+- the model fit (u from random record pairs, m from identifier-confirmed mention pairs) runs on
+  the driver on the same samples the embedded engine draws (`engine.random_pairs`,
+  `prepare.training_draw`): the records and mentions are numbered in Spark as the embedded engine
+  numbers them, and only the sampled ones (at most 40,000 of each) are collected;
+- the de-duplication of entity ids across clusters (`resolve._dedupe_ids`) is a window per id.
+No stage collects all mentions or all pairs to the driver; what it does collect is said where.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from creditgraph.linkage import engine
+from creditgraph.linkage.blocking import Candidates
+from creditgraph.linkage.decisions import Decision
+from creditgraph.linkage.engine import Records, link_candidates
+from creditgraph.linkage.model import MatchModel
+from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
+                                         person_fields, person_records, training_draw, training_of)
+from creditgraph.linkage.resolve import _constraints, _kept_apart, _scores, entity_bases
+
+try:  # the optional extra `spark` (pyproject), imported by name: the base install goes without it
+    F = importlib.import_module("pyspark.sql.functions")
+    T = importlib.import_module("pyspark.sql.types")
+    _sql = importlib.import_module("pyspark.sql")
+    DataFrame, SparkSession, Window = _sql.DataFrame, _sql.SparkSession, _sql.Window
+except ImportError:  # available() says so to the CLI
+    F = T = DataFrame = SparkSession = Window = None
+
+class _Stages:
+    """stage(name, df): df written as Parquet under `work` and read back (see resolve_kind)."""
+
+    def __init__(self, spark, work: Path):
+        self.spark, self.work = spark, Path(work)
+
+    def __call__(self, name: str, df: "DataFrame") -> "DataFrame":
+        path = str(self.work / name)
+        df.write.mode("overwrite").parquet(path)
+        return self.spark.read.parquet(path)
+
+
+MAX_BLOCK = 200  # engine.link's default, which resolve uses
+TRAINING_MIN = 100  # engine._fit fits m from training pairs only from this many on
+KIND = {"enterprise": (enterprise_features, enterprise_records, enterprise_fields, {"identifier"}, "uscc"),
+        "person": (person_features, person_records, person_fields, {"id", "birth_date", "context"}, "id18")}
+
+
+def available() -> bool:
+    return SparkSession is not None
+
+
+def session(master: str = "local[*]", shuffle_partitions: int = 8, driver_memory: str = "2g") -> "SparkSession":
+    """A Spark session for the resolve; on a cluster (spark-submit), the one it already has.
+    The Python workers run this interpreter, which has creditgraph installed."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return (SparkSession.builder.master(master).appName("creditgraph-resolve")
+            .config("spark.driver.memory", driver_memory)
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "20000")
+            .config("spark.sql.maxPlanStringLength", "100000")
+            .getOrCreate())
+
+
+@dataclass
+class KindOutput:
+    mentions: "DataFrame"  # pos, mention_id, cluster, score, entity_id
+    features: "DataFrame"  # pos, mention_id, hard, feat (the pickled row of prepare's features)
+    stats: dict = field(default_factory=dict)
+
+
+def resolve_kind(spark: "SparkSession", kind: str, mentions: "DataFrame", relations: "DataFrame",
+                 decisions: dict[tuple, Decision], key: bytes, work: Path, firms: "DataFrame | None" = None,
+                 model: MatchModel | None = None) -> KindOutput:
+    """One kind as resolve._resolve_kind does it. `mentions` carries `pos` (the position in the
+    loaded exports, which orders everything as the embedded frames are ordered) and `relations`
+    `rpos`; `firms` (mention_id, entity_id) the resolved enterprises, for persons' contexts. Each
+    stage's result is written to `work` (Parquet, on storage all executors see) and read back:
+    a stage starts from its input's files, not from a query plan that grows stage by stage."""
+    stage = _Stages(spark, work / kind)
+    m = mentions.where(F.col("kind") == kind)
+    extra = _legal_rep_names(m, mentions, relations) if kind == "enterprise" else _contexts(m, relations, firms)
+    features = stage("features", _features(kind, extra))
+    records = stage("records", _records(spark, kind, features, decisions, stage))
+    cands, skipped = _candidates(records)
+    cands = stage("candidates", cands)
+    fitted, em = _fit(spark, kind, model or MatchModel.load(kind), records, features, stage)
+    comps = components(_edges(spark, records, cands, decisions), records.select(F.col("rec").alias("id")),
+                       stage, "pair-components")
+    linked = stage("linked", _link(kind, fitted, records, cands, comps, decisions, key))
+    out = stage("mentions", linked.join(_deduped(linked), "cluster")
+                .select("pos", "mention_id", "cluster", "score", "entity_id"))
+    stats = {"records": records.count(), "pairs": cands.count(), "em": em, "skipped_blocks": skipped["count"],
+             "largest_skipped": skipped["largest"], "model": fitted.describe()}
+    return KindOutput(out, features, stats)
+
+
+# -- per mention ------------------------------------------------------------------------------
+
+def _legal_rep_names(m: "DataFrame", mentions: "DataFrame", relations: "DataFrame") -> "DataFrame":
+    """resolve._legal_rep_names: per firm mention, the name of its first LEGAL_REP_OF relation's
+    person (first in the exports' order, as the embedded engine keeps the first duplicate)."""
+    reps = (relations.where(F.col("type") == "LEGAL_REP_OF")
+            .join(mentions.select(F.col("mention_id").alias("from_mention"), F.col("name").alias("rep")),
+                  "from_mention", "left"))
+    first = Window.partitionBy("to_mention").orderBy("rpos")
+    reps = (reps.withColumn("n", F.row_number().over(first)).where("n = 1")
+            .select(F.col("to_mention").alias("mention_id"), F.col("rep").alias("extra")))
+    return m.join(reps, "mention_id", "left")
+
+
+def _contexts(m: "DataFrame", relations: "DataFrame", firms: "DataFrame") -> "DataFrame":
+    """resolve._contexts: per person mention, 'entity|RELATION' for every resolved firm its own
+    row ties it to, as a sorted array."""
+    firm_to = relations.join(firms.select(F.col("mention_id").alias("to_mention"), "entity_id"), "to_mention")
+    firm_from = relations.join(firms.select(F.col("mention_id").alias("from_mention"), "entity_id"), "from_mention")
+    ctx = (firm_to.select(F.col("from_mention").alias("mention_id"), "entity_id", "type")
+           .unionByName(firm_from.select(F.col("to_mention").alias("mention_id"), "entity_id", "type"))
+           .select("mention_id", F.concat_ws("|", "entity_id", "type").alias("c"))
+           .groupBy("mention_id").agg(F.array_sort(F.collect_set("c")).alias("extra")))
+    return m.join(ctx, "mention_id", "left")
+
+
+FEATURES = T.StructType([T.StructField("pos", T.LongType()), T.StructField("mention_id", T.StringType()),
+                         T.StructField("hard", T.ArrayType(T.StringType())),
+                         T.StructField("feat", T.BinaryType())]) if SparkSession else None
+
+
+def _features(kind: str, m: "DataFrame") -> "DataFrame":
+    """prepare's features, batch by batch: every one is a function of its own mention. The row
+    travels pickled (tuples and sets that the records stage hands back to prepare as they are)."""
+    make = KIND[kind][0]
+
+    def run(batches):
+        for b in batches:
+            b = b.reset_index(drop=True)
+            extra = b["extra"] if kind == "enterprise" else b["extra"].map(lambda c: () if c is None else tuple(c))
+            f = make(b, extra)
+            yield pd.DataFrame({"pos": b["pos"], "mention_id": b["mention_id"], "hard": f["hard"].map(sorted),
+                                "feat": [pickle.dumps(r, protocol=5) for r in f.to_dict("records")]})
+    return m.mapInPandas(run, FEATURES)
+
+
+# -- records: mentions joined by hard identifiers ---------------------------------------------
+
+RECORDS = T.StructType([
+    T.StructField("rec", T.LongType()),                    # the position of its first mention
+    T.StructField("keys", T.ArrayType(T.StringType())),    # blocking keys
+    T.StructField("hard_ids", T.ArrayType(T.StringType())),
+    T.StructField("rep", T.StringType()),
+    T.StructField("values", T.BinaryType()),               # {field: tuple}, pickled
+    T.StructField("conflicts", T.BinaryType()),            # [(other rec, key)], this one the smaller
+    T.StructField("members", T.BinaryType()),              # [(pos, mention_id, identifier, hard)]
+    T.StructField("member_pos", T.ArrayType(T.LongType())),
+    T.StructField("n_hard", T.IntegerType()),              # members with a hard identifier
+]) if SparkSession else None
+
+
+def _records(spark, kind: str, features: "DataFrame", decisions: dict, stage) -> "DataFrame":
+    """prepare.enterprise_records / person_records per connected component of shared hard
+    identifiers (their grouping never crosses one), in mention order within each partition."""
+    keyed = features.select("pos", F.explode("hard").alias("k"))
+    star = keyed.join(keyed.groupBy("k").agg(F.min("pos").alias("root")), "k").where("pos != root")
+    comps = components(star.select(F.col("pos").alias("src"), F.col("root").alias("dst")),
+                       features.select(F.col("pos").alias("id")), stage, "hard-components")
+    parts = features.join(comps.withColumnRenamed("id", "pos"), "pos")
+    parts = parts.repartition("comp").sortWithinPartitions("pos")
+    _, make, fields, _, ident = KIND[kind]
+    steward = spark.sparkContext.broadcast(decisions)
+
+    def run(batches):
+        b = _whole(batches, "pos")
+        if b is None:
+            return
+        f = pd.DataFrame([pickle.loads(x) for x in b["feat"]])
+        m = b[["mention_id"]]
+        records, record_of = make(m, f, _kept_apart(_among(steward.value, m["mention_id"]), m["mention_id"]))
+        pos = b["pos"].to_numpy()
+        first = np.full(len(records), np.iinfo(np.int64).max)
+        np.minimum.at(first, record_of, pos)
+        yield _record_rows(records, record_of, first, m, f, pos, fields(f).keys(), ident)
+    return parts.mapInPandas(run, RECORDS)
+
+
+def _record_rows(records: Records, record_of, first, m, f, pos, names, ident) -> pd.DataFrame:
+    conflicts = [[] for _ in range(len(records))]
+    for a, b, k in records.conflicts:
+        conflicts[a].append((int(first[b]), k))
+    members = [[] for _ in range(len(records))]
+    for r, p, mid, i, h in zip(record_of.tolist(), pos.tolist(), m["mention_id"], f[ident], f["hard"]):
+        members[r].append((p, mid, i, h))
+    return pd.DataFrame({
+        "rec": first, "keys": records.keys, "hard_ids": [sorted(h) for h in records.hard_ids], "rep": records.rep,
+        "values": [pickle.dumps({n: records.values[n][r] for n in names}, protocol=5) for r in range(len(records))],
+        "conflicts": [pickle.dumps(c, protocol=5) for c in conflicts],
+        "members": [pickle.dumps(x, protocol=5) for x in members],
+        "member_pos": [[p for p, *_ in x] for x in members],
+        "n_hard": np.array([sum(bool(h) for *_, h in x) for x in members], dtype=np.int32)})
+
+
+def _whole(batches, order: str) -> pd.DataFrame | None:
+    """A partition's batches as one frame in `order` (the stages below need whole components)."""
+    parts = list(batches)
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True).sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def _among(decisions: dict, mention_ids: pd.Series) -> dict:
+    """The decisions between two of these mentions (a partition's)."""
+    ids = set(mention_ids)
+    return {k: d for k, d in decisions.items() if k[0] in ids and k[1] in ids}
+
+
+# -- blocking ---------------------------------------------------------------------------------
+
+def _candidates(records: "DataFrame", max_block: int = MAX_BLOCK) -> tuple["DataFrame", dict]:
+    """blocking.candidate_pairs as joins: a key's block is the records that emit it; blocks of
+    one record and blocks over `max_block` records make no pairs, and the latter are reported
+    (their count and the five largest: collected, a handful of numbers)."""
+    keyed = records.select("rec", F.explode("keys").alias("key"))
+    sizes = keyed.groupBy("key").agg(F.count("*").alias("n")).persist()
+    over = sizes.where(F.col("n") > max_block)
+    skipped = {"count": over.count(),
+               "largest": [(r["key"], r["n"]) for r in over.orderBy(F.desc("n"), "key").limit(5).collect()]}
+    kept = keyed.join(sizes.where(F.col("n").between(2, max_block)).select("key"), "key")
+    pairs = (kept.alias("a").join(kept.alias("b"), "key").where(F.col("a.rec") < F.col("b.rec"))
+             .select(F.col("a.rec").alias("left"), F.col("b.rec").alias("right")).distinct())
+    return pairs, skipped
+
+
+# -- connected components ---------------------------------------------------------------------
+
+def components(edges: "DataFrame", nodes: "DataFrame", stage, name: str, max_rounds: int = 200) -> "DataFrame":
+    """(id, comp): the least id of each node's connected component, by rounds of min-label
+    propagation over `edges` (src, dst) as joins (GraphFrames would need its jar on the cluster).
+    Each round also jumps to the label's label, so a chain of length d needs about log d rounds."""
+    edges = edges.select("src", "dst").unionByName(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    edges = stage(f"{name}-edges", edges.where("src != dst").distinct())
+    labels = stage(f"{name}-0", nodes.select("id", F.col("id").alias("comp")).distinct())
+    for round_ in range(max_rounds):
+        sent = edges.join(labels.withColumnRenamed("id", "src"), "src").select(F.col("dst").alias("id"), "comp")
+        new = labels.unionByName(sent).groupBy("id").agg(F.min("comp").alias("comp"))
+        jumped = (new.alias("n").join(new.alias("l"), F.col("n.comp") == F.col("l.id"), "left")
+                  .select(F.col("n.id").alias("id"), F.least("n.comp", F.coalesce("l.comp", "n.comp")).alias("comp")))
+        jumped = stage(f"{name}-{round_ + 1}", jumped)
+        changed = jumped.alias("n").join(labels.alias("o"), "id").where(F.col("n.comp") != F.col("o.comp")).count()
+        labels = jumped
+        if not changed:
+            return labels
+    raise RuntimeError(f"connected components did not settle in {max_rounds} rounds")
+
+
+def _edges(spark, records: "DataFrame", cands: "DataFrame", decisions: dict) -> "DataFrame":
+    """What links records in one clustering: candidate pairs, the conflicts prepare found (scored
+    for review) and the steward's decisions (must-links and cannot-links)."""
+    conflict = records.select("rec", "conflicts").rdd.flatMap(
+        lambda r: [(r["rec"], other) for other, _ in pickle.loads(r["conflicts"])])
+    edges = cands.select(F.col("left").alias("src"), F.col("right").alias("dst"))
+    if not conflict.isEmpty():
+        edges = edges.unionByName(spark.createDataFrame(conflict, "src long, dst long"))
+    if decisions:
+        named = spark.createDataFrame([(a, b) for a, b in decisions], "a string, b string")
+        mentions = _mention_ids(records)
+        pairs = (named.join(mentions.select(F.col("mention_id").alias("a"), F.col("rec").alias("src")), "a")
+                 .join(mentions.select(F.col("mention_id").alias("b"), F.col("rec").alias("dst")), "b"))
+        edges = edges.unionByName(pairs.select("src", "dst"))
+    return edges
+
+
+def _mention_ids(records: "DataFrame") -> "DataFrame":
+    """(mention_id, pos, rec) of every mention of the records."""
+    schema = "mention_id string, pos long, rec long"
+    return records.select("rec", "members").rdd.flatMap(
+        lambda r: [(mid, p, r["rec"]) for p, mid, *_ in pickle.loads(r["members"])]).toDF(schema)
+
+
+# -- the model fit, on the driver, on the embedded engine's samples ---------------------------
+
+class _Sampled:
+    """Records as engine._fit reads them: their number, and the values of the sampled ones by
+    global index (compare_pairs indexes values[field][i])."""
+    groups = None
+
+    def __init__(self, size: int, values: dict):
+        self.size, self.values = size, values
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def _fit(spark, kind: str, model: MatchModel, records: "DataFrame", features: "DataFrame",
+         stage) -> tuple[MatchModel, dict]:
+    """engine._fit on the samples the embedded engine draws: the random record pairs by record
+    number (records ordered by first mention, as prepare numbers them) and the training pairs by
+    position among identified mentions ordered by record, then mention. Only sampled rows come
+    to the driver. A fit that needs all candidate pairs (EM when too few identifier-confirmed
+    pairs; a prior fitted on them) is the embedded engine's alone: refused here, not approximated."""
+    if model.prior_from != "fixed":
+        raise NotImplementedError(f"model {model.name}: prior_from {model.prior_from} fits on all candidate pairs; "
+                                  "the Spark engine fits a fixed-prior model only (run --engine embedded)")
+    model = model.copy()
+    size = records.count()
+    numbered = stage("numbered", _numbered(spark, records.select("rec", "values"), "rec"))
+    values = {}
+    if size >= 2:
+        left, right = engine.random_pairs(size, 0)
+        wanted = np.unique(np.r_[left, right]).tolist()
+        values = _values_of(spark, numbered, wanted)
+    training = _training(spark, kind, records, features, stage)
+    if len(training.left) < TRAINING_MIN:
+        raise NotImplementedError(f"{kind}: only {len(training.left)} identifier-confirmed pairs: the model would be "
+                                  "fitted by EM over all candidate pairs, which only the embedded engine does")
+    em = engine._fit(model, _Sampled(size, values), None, training, 0)
+    return model, em
+
+
+def _numbered(spark, df: "DataFrame", *order: str) -> "DataFrame":
+    """df with `idx`, its 0-based rank by `order` (unique), without one partition holding all."""
+    rdd = df.orderBy(*order).rdd.zipWithIndex().map(lambda ri: (*ri[0], ri[1]))
+    return spark.createDataFrame(rdd, T.StructType([*df.schema.fields, T.StructField("idx", T.LongType())]))
+
+
+def _values_of(spark, numbered: "DataFrame", wanted: list[int]) -> dict:
+    """{field: {record number: tuple}} of the wanted records (the sample: collected)."""
+    want = spark.createDataFrame([(i,) for i in wanted], "idx long")
+    values: dict[str, dict] = {}
+    for row in numbered.join(F.broadcast(want), "idx").select("idx", "values").toLocalIterator():
+        for name, v in pickle.loads(row["values"]).items():
+            values.setdefault(name, {})[row["idx"]] = v
+    return values
+
+
+def _training(spark, kind: str, records: "DataFrame", features: "DataFrame", stage):
+    """prepare.training_pairs: mentions with a hard identifier in records of two or more such,
+    ordered by record then mention; the chosen and their partners' features collected."""
+    _, _, fields, defining, _ = KIND[kind]
+    hard = features.where(F.size("hard") > 0).select("pos")
+    multi = records.where(F.col("n_hard") >= 2).select("rec", F.explode("member_pos").alias("pos"))
+    listed = _numbered(spark, multi.join(hard, "pos").select("rec", "pos"), "rec", "pos")
+    by_rec = Window.partitionBy("rec")
+    listed = stage("training", listed.withColumn("start", F.min("idx").over(by_rec))
+                   .withColumn("size", F.count("*").over(by_rec)))
+    total = listed.count()
+
+    def rows_of(positions: np.ndarray) -> pd.DataFrame:
+        want = spark.createDataFrame([(int(i),) for i in np.unique(positions)], "idx long")
+        got = listed.join(F.broadcast(want), "idx").select("idx", "start", "size", "pos").toPandas()
+        return got.set_index("idx").loc[positions]
+
+    chosen_rows = {}
+
+    def group_of(chosen):
+        chosen_rows["rows"] = rows_of(chosen)
+        return chosen_rows["rows"]["start"].to_numpy(), chosen_rows["rows"]["size"].to_numpy()
+
+    chosen, partner = training_draw(total, group_of)
+    left = chosen_rows["rows"]["pos"].to_numpy() if total else np.empty(0, np.int64)
+    right = rows_of(partner)["pos"].to_numpy() if total else np.empty(0, np.int64)
+    mentions = np.unique(np.r_[left, right]).astype(np.int64)
+    want = spark.createDataFrame([(int(p),) for p in mentions], "pos long")
+    feats = features.join(F.broadcast(want), "pos").select("pos", "feat").toPandas().sort_values("pos")
+    sub = pd.DataFrame([pickle.loads(x) for x in feats["feat"]])
+    return training_of(sub, mentions, left.astype(np.int64), right.astype(np.int64), fields, defining)
+
+
+# -- linking per component --------------------------------------------------------------------
+
+LINKED = T.StructType([T.StructField("pos", T.LongType()), T.StructField("mention_id", T.StringType()),
+                       T.StructField("cluster", T.LongType()), T.StructField("score", T.DoubleType()),
+                       T.StructField("base", T.StringType()), T.StructField("first", T.StringType())]
+                      ) if SparkSession else None
+
+
+def _link(kind: str, model: MatchModel, records: "DataFrame", cands: "DataFrame", comps: "DataFrame",
+          decisions: dict, key: bytes) -> "DataFrame":
+    """engine.link_candidates, resolve._scores and resolve.entity_bases on whole components: each
+    record with its candidate partners, partitioned by component, in record order; pairs in
+    global (left, right) order, so ties in the clustering's descending-score merge fall as in
+    the embedded run."""
+    partners = cands.groupBy("left").agg(F.collect_list("right").alias("partners")).withColumnRenamed("left", "rec")
+    rows = (records.join(comps.withColumnRenamed("id", "rec"), "rec").join(partners, "rec", "left")
+            .select("rec", "comp", "hard_ids", "rep", "values", "conflicts", "members", "partners")
+            .repartition("comp").sortWithinPartitions("rec"))
+    ident = KIND[kind][4]
+    spark = records.sparkSession
+    steward = spark.sparkContext.broadcast(decisions)
+
+    def run(batches):
+        b = _whole(batches, "rec")
+        if b is None:
+            return
+        recs, m, f, cands_local, conflicts = _local(b, ident)
+        local = Records({n: list(v) for n, v in _fields(b).items()}, [[] for _ in range(len(b))],
+                        [frozenset(h) for h in b["hard_ids"]], list(b["rep"]), conflicts=conflicts)
+        must, cannot = _constraints(_among(steward.value, m["mention_id"]), m["mention_id"], m["record"].to_numpy())
+        result = link_candidates(model, local, cands_local, cannot=cannot, must=must, fit=False)
+        m["cluster"] = result.labels[m["record"].to_numpy()]
+        score = _scores(m, f, result)
+        bases, first = entity_bases(kind, m, f, key)
+        yield pd.DataFrame({"pos": m["pos"], "mention_id": m["mention_id"], "cluster": recs[m["cluster"].to_numpy()],
+                            "score": score, "base": m["cluster"].map(bases), "first": m["cluster"].map(first)})
+    return rows.mapInPandas(run, LINKED)
+
+
+def _local(b: pd.DataFrame, ident: str):
+    """A partition's records numbered 0.. in global order: its mentions (in mention order) with
+    their local record, their identifier and hard ids, the candidate pairs in (left, right)
+    order and the conflicts."""
+    recs = b["rec"].to_numpy()
+    index = {r: i for i, r in enumerate(recs.tolist())}
+    members = [(p, mid, i, h, r) for r, blob in enumerate(b["members"]) for p, mid, i, h in pickle.loads(blob)]
+    members.sort()
+    m = pd.DataFrame({"pos": [x[0] for x in members], "mention_id": [x[1] for x in members],
+                      "record": np.array([x[4] for x in members], dtype=np.int64)})
+    f = pd.DataFrame({ident: [x[2] for x in members], "hard": [x[3] for x in members]})
+    left, right = [], []
+    for r, ps in enumerate(b["partners"]):
+        if ps is not None:
+            for p in ps:
+                left.append(r)
+                right.append(index[p])
+    left, right = np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+    order = np.lexsort((right, left))
+    conflicts = sorted((r, index[o], k) for r, blob in enumerate(b["conflicts"]) for o, k in pickle.loads(blob))
+    return recs, m, f, Candidates(left[order], right[order], {}), conflicts
+
+
+def _fields(b: pd.DataFrame) -> dict[str, list]:
+    rows = [pickle.loads(v) for v in b["values"]]
+    return {n: [r[n] for r in rows] for n in (rows[0] if rows else {})}
+
+
+def _deduped(linked: "DataFrame") -> "DataFrame":
+    """resolve._dedupe_ids: clusters of one base id get -2, -3... in the order of their least
+    mention id; a window per base id instead of one sorted pass."""
+    clusters = linked.select("cluster", "base", "first").distinct()
+    n = F.row_number().over(Window.partitionBy("base").orderBy("first"))
+    return clusters.withColumn("n", n).select(
+        "cluster", F.when(F.col("n") == 1, F.col("base")).otherwise(F.concat_ws("-", "base", F.col("n").cast("string")))
+        .alias("entity_id"))
+
+
+def resolve(spark: "SparkSession", mentions: "DataFrame", relations: "DataFrame", decisions: dict, key: bytes,
+            work: Path, models: dict | None = None) -> dict[str, KindOutput]:
+    """Both kinds as resolve.resolve: enterprises, then persons in the context of the firms."""
+    models = models or {}
+    ent = resolve_kind(spark, "enterprise", mentions, relations, decisions, key, work, model=models.get("enterprise"))
+    firms = ent.mentions.select("mention_id", "entity_id")
+    per = resolve_kind(spark, "person", mentions, relations, decisions, key, work, firms, models.get("person"))
+    return {"enterprise": ent, "person": per}
