@@ -359,22 +359,22 @@ def _merged_attrs(df: pd.DataFrame) -> pd.Series:
 
 
 def _relations(relations: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
-    """Mention-level relations as entity-level ones, one per (from, to, type, role)."""
-    r = relations.assign(from_id=relations["from_mention"].map(entity_of),
-                         to_id=relations["to_mention"].map(entity_of), role=relations["role"].fillna(""))
+    """Mention-level relations as entity-level ones, one per (from, to, type, role), in key order:
+    the first present ratio and amount, the distinct sources and record ids joined with '|'.
+    Grouped by column, not with a dict of sets per relation (most of the run's peak at 2M)."""
+    r = pd.DataFrame({"from_id": relations["from_mention"].map(entity_of).to_numpy(),
+                      "to_id": relations["to_mention"].map(entity_of).to_numpy(),
+                      "type": relations["type"].to_numpy(), "role": relations["role"].fillna("").to_numpy(),
+                      "ratio": relations["ratio"].to_numpy(), "amount": relations["amount"].to_numpy(),
+                      "source": relations["source"].to_numpy(),
+                      "record_id": relations["record_id"].astype(str).to_numpy()})
     r = r[r["from_id"] != r["to_id"]]
-    agg = {}
-    for row in zip(r["from_id"], r["to_id"], r["type"], r["role"], r["ratio"], r["amount"], r["source"],
-                   r["record_id"].astype(str)):
-        key = row[:4]
-        if key not in agg:
-            agg[key] = [row[4], row[5], set(), set()]
-        entry = agg[key]
-        entry[0] = entry[0] if _present(entry[0]) else row[4]
-        entry[1] = entry[1] if _present(entry[1]) else row[5]
-        entry[2].add(row[6])
-        entry[3].add(row[7])
-    rows = [(*k, v[0], v[1], "|".join(sorted(v[2])), "|".join(sorted(v[3]))) for k, v in sorted(agg.items())]
+    keys = ["from_id", "to_id", "type", "role"]
+    groups = r.groupby(keys, sort=True)
+    out = groups[["ratio", "amount"]].first()  # the first present value in row order
+    for col in ("source", "record_id"):
+        out[col] = groups[col].agg(lambda s: "|".join(sorted(set(s))))
+    rows = list(out.reset_index().itertuples(index=False, name=None))
     out = pd.DataFrame(rows, columns=["from_id", "to_id", "type", "role", "ratio", "amount", "source", "record_id"])
     return out[["from_id", "to_id", "type", "ratio", "role", "amount", "source", "record_id"]]
 
