@@ -10,6 +10,7 @@ lists and of the rejects, a small share of the mentions, as the embedded engine 
 from __future__ import annotations
 
 import pickle
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +122,7 @@ def run(manifest_path: Path, out_dir: Path, decisions: dict, key: bytes, step=la
     kinds = timed("linking", engine_spark.resolve, spark, loaded.mentions, loaded.relations, decisions, key,
                   out_dir / "_staging" / "work")
     counts = timed("writing outputs", write, spark, out_dir, loaded, kinds, key, parquet)
+    shutil.rmtree(out_dir / "_staging")  # the exports' rows and each stage's: person data, and large
     timings["total"] = round(time.perf_counter() - started, 2)
     return _report(loaded, kinds, counts, decisions, timings, master)
 

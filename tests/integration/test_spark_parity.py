@@ -101,5 +101,6 @@ def test_cli_spark_writes_the_embedded_outputs(city, spark, tmp_path, monkeypatc
     assert len(spark.read.parquet(str(tmp_path / "spark" / "parquet" / "mentions")).collect()) == \
         len(pd.read_csv(tmp_path / "spark" / "mentions.csv"))
     assert not (tmp_path / "spark" / "review_queue.csv").exists()
+    assert not (tmp_path / "spark" / "_staging").exists()  # the staged rows are removed after the run
     ingest = runner.invoke(app, ["ingest", "--manifest", str(city / "manifest.yaml"), "--into", str(tmp_path / "spark")])
     assert ingest.exit_code == 1 and "--engine spark" in ingest.output
