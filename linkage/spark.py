@@ -86,6 +86,20 @@ def session(master: str = "local[*]", shuffle_partitions: int = 8, driver_memory
             .getOrCreate())
 
 
+def stop(spark: "SparkSession") -> None:
+    """Stop the session and the JVM this process started for it (session.stop() leaves the JVM,
+    and its heap, until the Python process exits: a test suite would carry it to the end)."""
+    context = type(spark.sparkContext)
+    gateway = context._gateway
+    spark.stop()
+    proc = getattr(gateway, "proc", None)
+    if proc is not None:  # the gateway server exits when its stdin closes
+        gateway.shutdown()
+        proc.stdin.close()
+        proc.wait(60)
+        context._gateway = context._jvm = None
+
+
 @dataclass
 class KindOutput:
     mentions: "DataFrame"  # pos, mention_id, cluster, score, entity_id

@@ -38,7 +38,7 @@ def spark():
     session = spark_engine.session("local[2]", shuffle_partitions=4)
     session.sparkContext.setLogLevel("ERROR")
     yield session
-    session.stop()
+    spark_engine.stop(session)
 
 
 def _embedded(manifest: Path, decisions: dict):
