@@ -15,6 +15,7 @@ run): two servers' start-up and the importer's JVM cost most of the time whateve
 from __future__ import annotations
 
 import json
+from datetime import date
 import random
 
 import pytest
@@ -159,13 +160,16 @@ def sample(stores) -> list[dict]:
 
 
 #: where the named queries start, and how many of each: the best connected entities, entities on
-#: a list some rule reaches (the discipline queries answer for them) and their neighbours (the
-#: reverse query answers for a firm through its people), and a seeded random draw
+#: a list some rule reaches with a record in force today (the discipline queries answer for them
+#: at today's date, their default) and their neighbours (the reverse query answers for a firm
+#: through its people), and a seeded random draw
+IN_FORCE = ("r.list IN $lists AND coalesce(r.effective_from, '') <= $today "
+            "AND coalesce(r.effective_to, '9999') >= $today AND coalesce(r.removed_on, '9999') > $today")
 SAMPLE_GROUPS = {
     "connected": ("MATCH (e:Entity) RETURN e.entity_id AS id ORDER BY COUNT {(e)--()} DESC, id", 4),
-    "listed": ("MATCH (e:Entity)-[:HAS_RECORD]->(r:ListRecord) WHERE r.list IN $lists "
+    "listed": (f"MATCH (e:Entity)-[:HAS_RECORD]->(r:ListRecord) WHERE {IN_FORCE} "
                "RETURN DISTINCT e.entity_id AS id ORDER BY id", 8),
-    "near_listed": ("MATCH (e:Entity)--(:Entity)-[:HAS_RECORD]->(r:ListRecord) WHERE r.list IN $lists "
+    "near_listed": (f"MATCH (e:Entity)--(:Entity)-[:HAS_RECORD]->(r:ListRecord) WHERE {IN_FORCE} "
                     "RETURN DISTINCT e.entity_id AS id ORDER BY id", 8),
     "any": ("MATCH (e:Entity) RETURN e.entity_id AS id ORDER BY id", 4),
 }
@@ -175,7 +179,8 @@ def _sample(store) -> list[dict]:
     rng, ids = random.Random(CITY["seed"]), []
     lists = sorted({r["list"] for r in discipline_rules()})
     for group, (cypher, n) in SAMPLE_GROUPS.items():
-        found = [r["id"] for r in _rows(store, cypher, lists=lists) if r["id"] not in ids]
+        found = [r["id"] for r in _rows(store, cypher, lists=lists, today=date.today().isoformat())
+                 if r["id"] not in ids]
         assert found, f"the city has no {group} entity"
         ids += found[:n] if group == "connected" else rng.sample(found, min(n, len(found)))
     return _rows(store, "UNWIND $ids AS id MATCH (e:Entity {entity_id: id}) "
