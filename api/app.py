@@ -148,10 +148,11 @@ def serve(resolved_dir: Path | str | None, neo4j_uri: str | None = None, host: s
         os.environ["NEO4J_URI"] = neo4j_uri or ""
         # A worker answers the supervisor's health check from a thread; while it builds its graph (the
         # embedded store) on a busy machine that can take longer than uvicorn's 5 s, and the
-        # supervisor would kill and respawn it mid-start.
+        # supervisor would kill and respawn it mid-start. Longer is not free: the supervisor reads
+        # its signals (a SIGTERM) between health checks, so one slow answer delays a shutdown.
         uvicorn.run("creditgraph.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level="info", access_log=False, proxy_headers=False,  # api.audit reads X-Forwarded-For
-                    timeout_worker_healthcheck=60)
+                    timeout_worker_healthcheck=30)
         return
     store = build_store(resolved_dir, neo4j_uri, load)
     app = create_app(store=store, resolved_dir=resolved_dir)

@@ -52,5 +52,5 @@ def test_serve_with_two_workers(tmp_path):
         assert audited == 40
     finally:
         proc.terminate()
-        proc.wait(20)
+        proc.wait(120)  # the supervisor reads SIGTERM between health checks, each up to 30 s under load
         log.close()
