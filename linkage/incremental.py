@@ -574,15 +574,8 @@ def ingest(manifest_path: Path, out_dir: Path, decisions: dict[tuple, Decision],
     finished (its files were all written) or forgotten (they were not) before this one starts."""
     out_dir = Path(out_dir)
     recover(out_dir)
-    timings, started = {}, time.perf_counter()
-
-    def timed(name, fn, *args):
-        step(name)
-        t = time.perf_counter()
-        result = fn(*args)
-        timings[name] = round(time.perf_counter() - t, 2)
-        return result
-
+    timed, started = R.StageTimer(step), time.perf_counter()
+    timings = timed.seconds
     state = timed("state", load_state, out_dir)
     batch = timed("read batch", read_batch, manifest_path)
     if batch.batch_id in state.batches:

@@ -54,7 +54,7 @@ class Resolution:
 MENTION_OUTPUT_COLUMNS = ["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]  # mentions.csv
 
 
-class _Timer:
+class StageTimer:
     """Seconds per named stage, for the run report; each stage also names itself to `step`."""
 
     def __init__(self, step):
@@ -73,7 +73,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
     """`models` (kind -> fitted model) scores with those models as they are instead of fitting
     the model files' (an incremental ingest's equal full run: linkage.incremental)."""
     mentions, relations = frames["mentions"], frames["relations"]
-    timed = _Timer(step)
+    timed = StageTimer(step)
     models = models or {}
     ent = timed("enterprises", _resolve_kind, "enterprise", mentions, relations, decisions, None, key,
                 models.get("enterprise"))

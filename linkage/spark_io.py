@@ -20,6 +20,7 @@ from creditgraph.loaders.manifest import Manifest
 from creditgraph.loaders.reader import COLUMNS, _read_one
 from creditgraph.loaders.removals import apply_removals
 
+from creditgraph.linkage.resolve import StageTimer
 from creditgraph.linkage.spark import DataFrame, F, SparkSession, T  # None without the extra `spark`
 
 try:
@@ -109,14 +110,8 @@ def run(manifest_path: Path, out_dir: Path, decisions: dict, key: bytes, step=la
     started = time.perf_counter()
     spark = engine_spark.session(master, shuffle_partitions)
     private_dir(out_dir)
-    timings = {}
-
-    def timed(name, fn, *args):
-        step(name)
-        t = time.perf_counter()
-        result = fn(*args)
-        timings[name] = round(time.perf_counter() - t, 2)
-        return result
+    timed = StageTimer(step)
+    timings = timed.seconds
     manifest = load_manifest(manifest_path)
     loaded = timed("loading exports", load, spark, manifest, out_dir / "_staging")
     kinds = timed("linking", engine_spark.resolve, spark, loaded.mentions, loaded.relations, decisions, key,
