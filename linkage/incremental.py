@@ -672,7 +672,7 @@ def _outputs(out_dir: Path, state: State, frames: dict, assign: pd.DataFrame, do
     out = {"mentions.csv": assign.assign(source=mentions["source"].to_numpy(),
                                          record_id=mentions["record_id"].to_numpy(),
                                          role=mentions["role"].to_numpy(), name=mentions["name"].to_numpy())[
-        ["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]]}
+        R.MENTION_OUTPUT_COLUMNS]}
     out["entities.csv"] = _entities(old_entities, was, done, renamed, key)
     out["relations.csv"] = _relations(old_relations, frames["relations"], entity_of, was | now)
     out["list_records.csv"] = R._lists(frames["lists"], entity_of)

@@ -52,6 +52,7 @@ class Resolution:
 
 
 MENTION_OUTPUT_COLUMNS = ["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]  # mentions.csv
+RELATION_OUTPUT_COLUMNS = ["from_id", "to_id", "type", "ratio", "role", "amount", "source", "record_id"]  # relations.csv
 
 
 class StageTimer:
@@ -376,7 +377,7 @@ def _relations(relations: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
         out[col] = groups[col].agg(lambda s: "|".join(sorted(set(s))))
     rows = list(out.reset_index().itertuples(index=False, name=None))
     out = pd.DataFrame(rows, columns=["from_id", "to_id", "type", "role", "ratio", "amount", "source", "record_id"])
-    return out[["from_id", "to_id", "type", "ratio", "role", "amount", "source", "record_id"]]
+    return out[RELATION_OUTPUT_COLUMNS]
 
 
 SHARES_TOLERANCE = 1.005  # recorded shares may sum a rounding past 100%, not more

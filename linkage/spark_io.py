@@ -20,7 +20,8 @@ from creditgraph.loaders.manifest import Manifest
 from creditgraph.loaders.reader import COLUMNS, _read_one
 from creditgraph.loaders.removals import apply_removals
 
-from creditgraph.linkage.resolve import StageTimer
+from creditgraph.linkage.resolve import (ENTITY_COLUMNS, MENTION_OUTPUT_COLUMNS, RELATION_OUTPUT_COLUMNS,
+                                         StageTimer)
 from creditgraph.linkage.spark import DataFrame, F, SparkSession, T  # None without the extra `spark`
 
 try:
@@ -131,13 +132,14 @@ def write(spark, out_dir: Path, loaded: Loaded, kinds: dict, key: bytes, parquet
         part = out.mentions.select("pos", "entity_id", "score", F.lit(rank[kind]).alias("kind_rank"))
         assigned = part if assigned is None else assigned.unionByName(part)
     m = loaded.mentions.join(assigned, "pos").persist()
-    counts = {"mentions": _stream(m.orderBy("kind_rank", "pos"), out_dir / "mentions.csv", MENTION_OUT)}
+    counts = {"mentions": _stream(m.orderBy("kind_rank", "pos"), out_dir / "mentions.csv",
+                                  MENTION_OUTPUT_COLUMNS)}
     entities = _entities(m, kinds, key).persist()
     by_kind = {r["kind"]: r["n"] for r in entities.groupBy("kind").agg(F.count("*").alias("n")).collect()}
     _stream(entities.orderBy(F.col("kind") != "enterprise", "entity_id"), out_dir / "entities.csv", ENTITY_COLUMNS)
     relations = _relations(loaded.relations, m).persist()
     counts["relations"] = _stream(relations.orderBy("from_id", "to_id", "type", "role"), out_dir / "relations.csv",
-                                  RELATION_OUT)
+                                  RELATION_OUTPUT_COLUMNS)
     named = spark.createDataFrame(loaded.frames["lists"][["mention_id"]].drop_duplicates().astype(str), "mention_id string")
     entity_of = m.join(named, "mention_id").select("mention_id", "entity_id").toPandas()  # list mentions only
     lists = _lists(loaded.frames["lists"], entity_of.set_index("mention_id")["entity_id"])
@@ -148,16 +150,13 @@ def write(spark, out_dir: Path, loaded: Loaded, kinds: dict, key: bytes, parquet
     _write_csv(shown, out_dir / "rejects.csv")
     _write_csv(clear, out_dir / "rejects_vault.csv")
     if parquet:  # written by the executors, one part per partition
-        for name, frame in (("mentions", m.select(*MENTION_OUT)), ("entities", entities), ("relations", relations)):
+        for name, frame in (("mentions", m.select(*MENTION_OUTPUT_COLUMNS)), ("entities", entities),
+                            ("relations", relations)):
             frame.write.mode("overwrite").parquet(str(out_dir / "parquet" / name))
     counts["entities"] = by_kind
     return counts
 
 
-MENTION_OUT = ["source", "record_id", "role", "entity_id", "score", "mention_id", "name"]
-RELATION_OUT = ["from_id", "to_id", "type", "ratio", "role", "amount", "source", "record_id"]
-ENTITY_COLUMNS = ["entity_id", "kind", "name", "identifier", "identifier_type", "id_hash", "aliases", "n_aliases",
-                  "n_sources", "departments", "records", "addresses", "phones", "birth_date", "attrs"]
 
 
 def _stream(df: "DataFrame", path: Path, columns: list[str], chunk: int = 100_000) -> int:
@@ -221,7 +220,7 @@ def _relations(relations: "DataFrame", m: "DataFrame") -> "DataFrame":
          .join(ids.select(F.col("mention_id").alias("to_mention"), F.col("entity_id").alias("to_id")), "to_mention", "left")
          .repartition("from_id", "to_id").sortWithinPartitions("rpos"))
     schema = T.StructType([T.StructField(c, T.DoubleType() if c in ("ratio", "amount") else T.StringType())
-                           for c in RELATION_OUT])
+                           for c in RELATION_OUTPUT_COLUMNS])
 
     def run(batches):
         b = _whole_frame(batches)
