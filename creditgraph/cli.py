@@ -165,7 +165,7 @@ def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (
             out: Annotated[Path, typer.Option("--out", help="Directory for the resolve outputs; later stages "
                                                             "read it by default.")],
             engine: Annotated[str, typer.Option(help="embedded (one process) or spark (Apache Spark: "
-                                                     "pip install 'creditgraph[spark]').")] = "embedded",
+                                                     "pip install 'creditgraph\\[spark]').")] = "embedded",
             master: Annotated[str, typer.Option(help="With --engine spark: the Spark master URL (local[*], "
                                                      "spark://HOST:7077, yarn, k8s://...).")] = "local[*]",
             parquet: Annotated[bool, typer.Option(help="With --engine spark: also write mentions, entities and "
