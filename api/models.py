@@ -254,9 +254,9 @@ class SharedContactsResult(BaseModel):
     parties: list[SharedContact]
 
 
-# Person fields a steward sees only as a comparison (linkage.compare.DESCRIBERS): resolve writes
-# `compare` instead of the values; values a queue from before issue 9 holds are dropped here.
-COMPARED_ONLY = ("id", "birth_date")
+# Fields a steward sees only as a comparison (linkage.compare.DESCRIBERS), per kind: resolve
+# writes `compare` instead of the values; values a queue from before issue 9 holds are dropped here.
+COMPARED_ONLY = {"person": ("id", "birth_date"), "enterprise": ("row_person",)}
 
 
 class Evidence(BaseModel):
@@ -272,13 +272,13 @@ class Evidence(BaseModel):
 
 
 def _evidence_out(v: dict[str, Evidence], kind: str) -> dict[str, Any]:
-    """A person's compared-only fields without values, and identity numbers scrubbed, unless the
-    caller's role may see them in clear."""
+    """Compared-only fields without values, and identity numbers scrubbed, unless the caller's
+    role may see them in clear."""
     out = {k: e.model_dump() for k, e in v.items()}
     if clear_ids_allowed():
         return out
-    for field in COMPARED_ONLY:
-        if field in out and kind == Kind.PERSON.value:
+    for field in COMPARED_ONLY.get(kind, ()):
+        if field in out:
             out[field].update(left=None, right=None)
     return scrub_any(out)
 

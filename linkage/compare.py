@@ -118,6 +118,11 @@ def _masked_ok(x: str, y: str) -> bool:
     return len(x) == len(y) and all(p == q or p == "*" or q == "*" for p, q in zip(x, y))
 
 
+def shared_person(a: tuple, b: tuple, options: dict) -> int:
+    """Values are identity numbers of the persons a firm's rows name: one in common / none."""
+    return 0 if _share(a, b) else 1
+
+
 def context(a: tuple, b: tuple, options: dict) -> int:
     """Values are 'entity_id|relation' strings: the same role at the same firm / the same firm /
     different firms. Relational evidence for records that lack identifiers."""
@@ -154,6 +159,13 @@ def describe_ids(a: tuple, b: tuple) -> str:
     return "masked numbers agree where both show digits" if any(_masked_ok(x, y) for x in a for y in b) else "different"
 
 
+def describe_shared_person(a: tuple, b: tuple) -> str:
+    """a person in common / none in common: never the numbers."""
+    if not a or not b:
+        return "missing on one side"
+    return "a person in common" if _share(a, b) else "no person in common"
+
+
 def describe_dates(a: tuple, b: tuple) -> str:
     """same / differ."""
     if not a or not b:
@@ -162,12 +174,12 @@ def describe_dates(a: tuple, b: tuple) -> str:
 
 
 # comparator -> how a steward sees its field: the comparison only, never the two values
-DESCRIBERS = {"person_id": describe_ids, "date_levels": describe_dates}
+DESCRIBERS = {"person_id": describe_ids, "date_levels": describe_dates, "shared_person": describe_shared_person}
 
 COMPARATORS = {
     "exact": exact, "jaro_levels": jaro_levels, "near": near, "date_levels": date_levels,
     "enterprise_name": enterprise_name, "person_name": person_name, "person_name_text": person_name_text,
-    "person_id": person_id,
+    "person_id": person_id, "shared_person": shared_person,
     "context": context,
 }
 

@@ -440,13 +440,13 @@ class _Kind:
 
     def _make_features(self, m: pd.DataFrame) -> pd.DataFrame:
         rel = self.frames["relations"]
+        mine = rel[rel["from_mention"].isin(m["mention_id"]) | rel["to_mention"].isin(m["mention_id"])]
         if self.kind == "enterprise":
-            reps = rel[(rel["type"] == "LEGAL_REP_OF") & rel["to_mention"].isin(m["mention_id"])]
+            reps = mine[(mine["type"] == "LEGAL_REP_OF") & mine["to_mention"].isin(m["mention_id"])]
             named = self.frames["mentions"]
-            named = named[named["mention_id"].isin(reps["from_mention"])]
-            f = enterprise_features(m, R._legal_rep_names(m, named, reps))
+            named = named[named["mention_id"].isin(mine["from_mention"]) | named["mention_id"].isin(mine["to_mention"])]
+            f = enterprise_features(m, R._legal_rep_names(m, named, reps), R._row_persons(m, named, mine))
         else:
-            mine = rel[rel["from_mention"].isin(m["mention_id"]) | rel["to_mention"].isin(m["mention_id"])]
             firms = self.enterprise_of[self.enterprise_of.index.isin(mine["from_mention"])
                                        | self.enterprise_of.index.isin(mine["to_mention"])]
             f = person_features(m, R._contexts(m, mine, firms))

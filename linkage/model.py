@@ -4,7 +4,8 @@ The model only describes (Splink's idea): fields, their levels, starting m and u
 the two thresholds, all read from a YAML file under linkage/models/. Each field's weight at each
 level is log2(m/u), never rising from a stronger level to a weaker one (levels are ordered
 strongest first: a weaker level whose m/u came out higher is capped at the stronger level's
-weight), so every score decomposes into per-field evidence a steward can read.
+weight; a field marked `corroborates_only` never weighs below 0), so every score decomposes into
+per-field evidence a steward can read.
 
 A run fits a copy (`copy`, as `engine.link` does): the model as loaded stays as its file says.
 """
@@ -35,11 +36,15 @@ class FieldModel:
     u: np.ndarray
     options: dict = field(default_factory=dict)
     max_m_different: float | None = None  # an identifier: EM may not make its disagreement likelier
+    corroborates_only: bool = False  # agreement is evidence, disagreement none (weights >= 0)
 
     def weights(self) -> np.ndarray:
         """log2(m/u) per level, never rising from a stronger level to a weaker one: levels are
-        ordered strongest first, and a homophone must not weigh more than the exact name."""
-        return np.minimum.accumulate(np.log2(self.m / self.u))
+        ordered strongest first, and a homophone must not weigh more than the exact name. A
+        field that only corroborates never weighs below 0 (a firm's rows name many people: two
+        records naming different ones is no sign of two firms)."""
+        w = np.minimum.accumulate(np.log2(self.m / self.u))
+        return np.maximum(w, 0.0) if self.corroborates_only else w
 
 
 def probability_of(log_odds: np.ndarray) -> np.ndarray:
@@ -78,7 +83,8 @@ class MatchModel:
         path = cls.path_of(name_or_path)
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         fields = [FieldModel(f["name"], f["compare"], f["levels"], np.array(f["m"], float),
-                             np.array(f["u"], float), f.get("options", {}), f.get("max_m_different"))
+                             np.array(f["u"], float), f.get("options", {}), f.get("max_m_different"),
+                             f.get("corroborates_only", False))
                   for f in spec["fields"]]
         for f in fields:
             if not (len(f.levels) == len(f.m) == len(f.u)):

@@ -20,7 +20,7 @@ from creditgraph.linkage.names import clean_text, normalize_person_name, parse_e
 
 MAX_VALUES = 8  # variants kept per field per record: enough evidence, bounded compare cost
 # Fields whose mention values are tuples of values; set-compared, so every value counts (no cap).
-MULTI_VALUED = {"identifier", "id", "context"}
+MULTI_VALUED = {"identifier", "id", "context", "row_person"}
 
 
 def _ids(raw: str, kind: str) -> list[Identifier]:
@@ -33,8 +33,10 @@ def _digits(phone) -> str:
 
 # -- enterprises ------------------------------------------------------------------------------
 
-def enterprise_features(m: pd.DataFrame, legal_rep: pd.Series) -> pd.DataFrame:
-    """One row per enterprise mention: parsed name parts, identifier classes, contacts.
+def enterprise_features(m: pd.DataFrame, legal_rep: pd.Series, row_persons: pd.Series) -> pd.DataFrame:
+    """One row per enterprise mention: parsed name parts, identifier classes, contacts, and what
+    its own row says of the firm's people (the legal representative's name; the identity numbers
+    of every person the row names: `row_person_numbers`).
 
     Names and identifier strings repeat across mentions, so each distinct value is parsed once
     and mapped back (a hash lookup per mention instead of a parse)."""
@@ -45,6 +47,7 @@ def enterprise_features(m: pd.DataFrame, legal_rep: pd.Series) -> pd.DataFrame:
     f["phone"] = _mapped(m["phone"], _digits)
     f["address"] = _mapped(m["address"], lambda a: clean_text(a) if isinstance(a, str) else "")
     f["legal_rep"] = _mapped(legal_rep, lambda r: normalize_person_name(r).clean if isinstance(r, str) else "")
+    f["row_person"] = row_persons.to_numpy()
     return f
 
 
@@ -92,7 +95,8 @@ def _org_parts(ids: list[Identifier]) -> tuple[str, ...]:
 
 def enterprise_fields(f: pd.DataFrame) -> dict[str, pd.Series]:
     return {"name": f["name_parts"], "division": f["division"], "form": f["form"], "branch": f["branch"],
-            "identifier": f["org_part"], "phone": f["phone"], "address": f["address"], "legal_rep": f["legal_rep"]}
+            "identifier": f["org_part"], "phone": f["phone"], "address": f["address"], "legal_rep": f["legal_rep"],
+            "row_person": f["row_person"]}
 
 
 def enterprise_records(m: pd.DataFrame, f: pd.DataFrame, apart=()) -> tuple[Records, np.ndarray]:
@@ -125,6 +129,25 @@ def person_features(m: pd.DataFrame, contexts: pd.Series) -> pd.DataFrame:
     f["birth_date"] = given.fillna(f["id_birth"]).fillna("")
     f["context"] = contexts.to_numpy()
     return f.drop(columns=["id_birth"])
+
+
+def person_numbers(identifiers: pd.Series) -> pd.Series:
+    """Per person mention, its valid 18-digit identity number (a 15-digit one upgraded), or ''."""
+    return _mapped(identifiers, lambda raw: _person_id_parts(raw if isinstance(raw, str) else "")[1])
+
+
+def row_person_numbers(firm_ids: pd.Series, relations: pd.DataFrame, number_of: pd.Series) -> pd.Series:
+    """Per firm mention (`firm_ids`), the sorted tuple of the identity numbers of the persons its
+    own row ties it to (`relations`: from_mention, to_mention; `number_of`: mention id -> number,
+    persons only). The engines and the incremental ingest all call this one definition."""
+    numbers: dict[str, set] = defaultdict(set)
+    for a, b in zip(relations["from_mention"].map(number_of), relations["to_mention"]):
+        if isinstance(a, str) and a:
+            numbers[b].add(a)
+    for a, b in zip(relations["from_mention"], relations["to_mention"].map(number_of)):
+        if isinstance(b, str) and b:
+            numbers[a].add(b)
+    return firm_ids.map(lambda mid: tuple(sorted(numbers.get(mid, ()))))
 
 
 def _person_name_parts(name: str) -> tuple:

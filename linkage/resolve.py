@@ -22,7 +22,7 @@ from creditgraph.linkage.engine import LinkResult, Records, link
 from creditgraph.linkage.model import MatchModel
 from creditgraph.linkage.names import parse_enterprise_name, pinyin_key
 from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
-                             person_fields, person_records, training_pairs)
+                             person_fields, person_numbers, person_records, row_person_numbers, training_pairs)
 from creditgraph.linkage import triage
 from creditgraph.linkage.review import is_pending
 from creditgraph.linkage.sweep import QUEUE_ABOVE, QUEUE_ALWAYS, QUEUE_NEVER, scored_kind
@@ -150,7 +150,7 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key, fitted=None) -> KindResult:
     m = mentions[mentions["kind"] == kind].reset_index(drop=True)
     if kind == "enterprise":
-        f = enterprise_features(m, _legal_rep_names(m, mentions, relations))
+        f = enterprise_features(m, _legal_rep_names(m, mentions, relations), _row_persons(m, mentions, relations))
     else:
         f = person_features(m, _contexts(m, relations, enterprise_of))
     apart = _kept_apart(decisions, m["mention_id"])
@@ -183,6 +183,15 @@ def _legal_rep_names(m: pd.DataFrame, mentions: pd.DataFrame, relations: pd.Data
     rep_name = pd.Series(reps["from_mention"].map(name_of).to_numpy(), index=reps["to_mention"].to_numpy())
     rep_name = rep_name[~rep_name.index.duplicated()]
     return m["mention_id"].map(rep_name)
+
+
+def _row_persons(m: pd.DataFrame, mentions: pd.DataFrame, relations: pd.DataFrame) -> pd.Series:
+    """Per firm mention, the identity numbers of the persons its own row names: the shareholder,
+    the executive or the insured employee that a name-only mention's row carries ties it to the
+    one firm of that name whose other rows name the same person (prepare.row_person_numbers)."""
+    persons = mentions[mentions["kind"] == "person"]
+    number_of = pd.Series(person_numbers(persons["identifiers"]).to_numpy(), index=persons["mention_id"].to_numpy())
+    return row_person_numbers(m["mention_id"], relations, number_of[number_of != ""])
 
 
 def _contexts(m: pd.DataFrame, relations: pd.DataFrame, enterprise_of: pd.Series) -> pd.Series:

@@ -38,7 +38,7 @@ from creditgraph.linkage.decisions import Decision
 from creditgraph.linkage.engine import Records, link_candidates
 from creditgraph.linkage.model import MatchModel
 from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
-                                         person_fields, person_records, training_draw, training_of)
+                                         person_fields, person_numbers, person_records, training_draw, training_of)
 from creditgraph.linkage.resolve import _constraints, _kept_apart, _scores, entity_bases
 
 try:  # the optional extra `spark` (pyproject), imported by name: the base install goes without it
@@ -117,7 +117,10 @@ def resolve_kind(spark: "SparkSession", kind: str, mentions: "DataFrame", relati
     a stage starts from its input's files, not from a query plan that grows stage by stage."""
     stage = _Stages(spark, work / kind)
     m = mentions.where(F.col("kind") == kind)
-    extra = _legal_rep_names(m, mentions, relations) if kind == "enterprise" else _contexts(m, relations, firms)
+    if kind == "enterprise":
+        extra = _legal_rep_names(m, mentions, relations).join(_row_persons(mentions, relations), "mention_id", "left")
+    else:
+        extra = _contexts(m, relations, firms)
     features = stage("features", _features(kind, extra))
     records = stage("records", _records(spark, kind, features, decisions, stage))
     cands, skipped = _candidates(records)
@@ -147,6 +150,26 @@ def _legal_rep_names(m: "DataFrame", mentions: "DataFrame", relations: "DataFram
     return m.join(reps, "mention_id", "left")
 
 
+NUMBERS = T.StructType([T.StructField("mention_id", T.StringType()),
+                        T.StructField("number", T.StringType())]) if SparkSession else None
+
+
+def _row_persons(mentions: "DataFrame", relations: "DataFrame") -> "DataFrame":
+    """resolve._row_persons: per mention, the sorted identity numbers (`persons`) of the persons
+    its row ties it to, each number as prepare.person_numbers reads it."""
+    def run(batches):
+        for b in batches:
+            yield pd.DataFrame({"mention_id": b["mention_id"], "number": person_numbers(b["identifiers"]).to_numpy()})
+    numbers = (mentions.where(F.col("kind") == "person").select("mention_id", "identifiers")
+               .mapInPandas(run, NUMBERS).where(F.col("number") != ""))
+    ends = relations.select("from_mention", "to_mention")
+    tied = (ends.join(numbers.withColumnRenamed("mention_id", "from_mention"), "from_mention")
+            .select(F.col("to_mention").alias("mention_id"), "number")
+            .unionByName(ends.join(numbers.withColumnRenamed("mention_id", "to_mention"), "to_mention")
+                         .select(F.col("from_mention").alias("mention_id"), "number")))
+    return tied.groupBy("mention_id").agg(F.array_sort(F.collect_set("number")).alias("persons"))
+
+
 def _contexts(m: "DataFrame", relations: "DataFrame", firms: "DataFrame") -> "DataFrame":
     """resolve._contexts: per person mention, 'entity|RELATION' for every resolved firm its own
     row ties it to, as a sorted array."""
@@ -172,11 +195,18 @@ def _features(kind: str, m: "DataFrame") -> "DataFrame":
     def run(batches):
         for b in batches:
             b = b.reset_index(drop=True)
-            extra = b["extra"] if kind == "enterprise" else b["extra"].map(lambda c: () if c is None else tuple(c))
-            f = make(b, extra)
+            if kind == "enterprise":
+                f = make(b, b["extra"], b["persons"].map(_as_tuple))
+            else:
+                f = make(b, b["extra"].map(_as_tuple))
             yield pd.DataFrame({"pos": b["pos"], "mention_id": b["mention_id"], "hard": f["hard"].map(sorted),
                                 "feat": [pickle.dumps(r, protocol=5) for r in f.to_dict("records")]})
     return m.mapInPandas(run, FEATURES)
+
+
+def _as_tuple(values) -> tuple:
+    """An array column's value (None when the join found nothing) as prepare's tuple."""
+    return () if values is None else tuple(values)
 
 
 # -- records: mentions joined by hard identifiers ---------------------------------------------

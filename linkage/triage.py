@@ -178,8 +178,11 @@ def _swapped(evidence: str) -> str:
 
 
 def _name_alone(res, members: pd.DataFrame) -> bool:
-    """The entity's records carry nothing but a name: every field but the name's parts is empty."""
-    return not any(values[r] for name, values in res.records.values.items() if name not in NAME_FIELDS
+    """The entity's records carry nothing but a name: every field but the name's parts is empty,
+    or only corroborates (the persons its row names: tied between its candidates, none of them
+    shares one, so a steward would have the names alone to go on)."""
+    quiet = NAME_FIELDS | {f.name for f in res.link.model.fields if f.corroborates_only}
+    return not any(values[r] for name, values in res.records.values.items() if name not in quiet
                    for r in set(members["record"].tolist()))
 
 
