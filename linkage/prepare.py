@@ -264,7 +264,7 @@ def _group_by_hard_ids(hard: list[set], primary: list[str], apart=()) -> tuple[n
     named = {i: {i} for i in banned}  # per group root, its mentions that a decision names
     first = {}
     for i, keys in enumerate(hard):
-        for key in keys:
+        for key in sorted(keys):  # not the set's order, which changes with each process's hash seed
             if key not in first:
                 first[key] = i
                 continue

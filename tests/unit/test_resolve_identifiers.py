@@ -12,6 +12,7 @@ import pytest
 from creditgraph.base.settings import Settings
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
 from creditgraph.linkage.identifiers import org_code_check_char, regno_check_digit, ric_check_char, uscc_check_char
+from creditgraph.linkage.prepare import _group_by_hard_ids
 from creditgraph.pipeline import run_resolve
 
 
@@ -135,3 +136,28 @@ def test_persons_with_different_identity_numbers_sharing_another_stay_apart(tmp_
     entity, review = resolve(tmp_path, settings)
     assert entity["court:p1:subject"] != entity["court:p2:subject"]
     assert list(review["reason"]) == ["conflict"]
+
+
+class _Ordered(frozenset):
+    """A set that iterates in a given order: as a set of strings may in another process."""
+
+    def __new__(cls, order):
+        self = super().__new__(cls, order)
+        self.order = list(order)
+        return self
+
+    def __iter__(self):
+        return iter(self.order)
+
+
+def test_grouping_by_shared_identifiers_does_not_depend_on_a_sets_order():
+    # mention 2 carries both firms' organisation codes and no USCC: which one it joins, and which
+    # key is the conflict, must not change with the order its set happens to iterate in
+    primary = [A, B, ""]
+    results = []
+    for order in (["org:A", "org:B"], ["org:B", "org:A"]):
+        hard = [frozenset({"org:A"}), frozenset({"org:B"}), _Ordered(order)]
+        record_of, conflicts = _group_by_hard_ids(hard, primary)
+        results.append((record_of.tolist(), conflicts))
+    assert results[0] == results[1]
+    assert results[0] == ([0, 1, 0], [(1, 2, "org:B")])
