@@ -8,11 +8,13 @@ corroborates; and two firms with different valid codes never merge over a shared
 """
 from __future__ import annotations
 
+import json
 import textwrap
 
 import numpy as np
 import pandas as pd
 
+from creditgraph.api.models import Evidence, ReviewItem
 from creditgraph.base.settings import Settings
 from creditgraph.linkage import triage
 from creditgraph.linkage.compare import DESCRIBERS
@@ -120,3 +122,13 @@ def test_a_steward_sees_whether_the_rows_share_a_person_never_the_numbers():
     assert describe((ZHANG, LI), (LI,)) == "a person in common"
     assert describe((ZHANG,), (WANG,)) == "no person in common"
     assert describe((), (WANG,)) == "missing on one side"
+
+
+def test_a_queue_from_before_keeps_no_row_person_values_when_served():
+    # a row_person with values (not `compare`) in an enterprise item: the API drops them, and
+    # even the masked form of the numbers is not shown
+    item = ReviewItem(pair_id="p", kind="enterprise", left_mention="a", right_mention="b",
+                      evidence={"row_person": Evidence(left=f"{ZHANG} / {LI}", right=LI, level="shared", weight=9.0)})
+    shown = json.loads(item.model_dump_json())["evidence"]["row_person"]
+    assert shown["left"] is None and shown["right"] is None and shown["level"] == "shared"
+    assert ZHANG[-4:] not in item.model_dump_json()
