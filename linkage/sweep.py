@@ -82,7 +82,8 @@ def _arrays(s: ScoredKind) -> dict[str, np.ndarray]:
             "rank": np.array([] if i.rank is None else i.rank, np.int64),
             "groups": np.array([] if i.one_per_group is None else i.one_per_group, np.int64),
             "hard": np.array(hard, np.int64).reshape(-1, 2), "cannot": _pairs_array(i.cannot),
-            "must": _pairs_array(i.must), "mention_ids": np.array([m.encode("utf-8") for m in s.mention_ids.tolist()], dtype=bytes),
+            "must": _pairs_array(i.must),
+            "mention_ids": np.array([m.encode("utf-8") for m in s.mention_ids.tolist()], dtype=bytes),
             "record_of": s.record_of, "queue": s.queue.astype(np.int8), "item": _items(s),
             "thresholds": np.array([s.match_threshold, s.review_threshold])}
 
