@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import pathlib
-import resource
 import shutil
 import subprocess
 import sys
@@ -33,20 +32,23 @@ ENV = {"CREDITGRAPH_ID_KEY": "bench"}
 
 def run(args: list[str], data: pathlib.Path, log: pathlib.Path) -> dict:
     """A creditgraph command in a fresh process: wall and CPU (user+sys) seconds, the load
-    average over its last minute, peak RSS (MB), stdout."""
+    average over its last minute, its own peak RSS (MB), stdout. The usage is that process's
+    (wait4): RUSAGE_CHILDREN's peak is the largest of all children so far, so an ingest run
+    after a full resolve would report the resolve's."""
     started = time.perf_counter()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     with log.open("w") as err:
-        done = subprocess.run([sys.executable, "-m", "creditgraph.cli", *args], stdout=subprocess.PIPE, stderr=err,
-                              text=True, env=environment(data))
+        proc = subprocess.Popen([sys.executable, "-m", "creditgraph.cli", *args], stdout=subprocess.PIPE,
+                                stderr=err, text=True, env=environment(data))
+        stdout = proc.stdout.read()
+        proc.stdout.close()
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}); see {log}")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime - cpu, 2),
-            "load_average": os.getloadavg()[0], "peak_rss_mb": round(max(usage.ru_maxrss, before) / 1024),
-            "stdout": done.stdout}
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}); see {log}")
+    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "load_average": os.getloadavg()[0], "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            "stdout": stdout}
 
 
 def environment(data: pathlib.Path) -> dict:
