@@ -123,7 +123,8 @@ def main() -> None:
             store.wipe()
             store.close()
             load = run(["load", "--from", str(out), "--neo4j", args.neo4j, "--json"], data, work / "load.log")
-            result["full_graph_load"] = {**load, "report": json.loads(load.pop("stdout"))}
+            report = json.loads(load.pop("stdout"))  # popped before the copy: its text is not kept twice
+            result["full_graph_load"] = {**load, "report": report}
             print(f"full graph load {load['wall_s']} s", flush=True)
             save(result)
         if args.graph_later:
@@ -186,7 +187,8 @@ def graph_only(args) -> None:
         store.close()
     result["graph_store"] = "neo4j" if args.neo4j else "embedded (networkx)"
     load = run(["load", "--from", str(args.work / "out_full"), *where, "--json"], data, args.work / "load.log")
-    result["full_graph_load"] = {**load, "report": json.loads(load.pop("stdout"))}
+    report = json.loads(load.pop("stdout"))  # popped before the copy: its text is not kept twice
+    result["full_graph_load"] = {**load, "report": report}
     print(f"full graph load {load['wall_s']} s", flush=True)
     apply = run(["load", "--changes", "--from", str(out), *where], data, args.work / "apply.log")
     applied = json.loads(apply.pop("stdout"))
