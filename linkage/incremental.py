@@ -472,17 +472,33 @@ def relink_kind(kind: str, state: State, frames: dict, dirty: set, decisions: di
     if not ids:  # a day that changed no party of this kind (list records only): nothing to link
         return Relinked(R.KindResult(k.m.iloc[:0], None, None, None), set(), {}, k.old.iloc[:0],
                         k.keys.iloc[:0], k.hard.iloc[:0])
+    scanned = None  # what the last partner scan saw: the changed records and the oversized blocks
     while True:
         m, f, records, record_of = k.prepare(ids)
         old_reps = set(k.old.loc[k.old["mention_id"].isin(ids), "rep"])
         oversize, crossing = _block_sizes(k.keys, old_reps, records)
         grown = k.components_of(k.old.loc[k.old["rep"].isin(
             k.keys.loc[k.keys["key"].isin(crossing), "rep"]), "mention_id"]) - k.components_of(ids)
-        grown |= _matched_partners(k, ids, new_dirty, m, records, record_of, old_reps, oversize)
+        seen = _scan_input(m, record_of, new_dirty, oversize)
+        if seen != scanned:
+            grown |= _matched_partners(k, ids, new_dirty, m, records, record_of, old_reps, oversize)
+            scanned = seen
         if not grown:
             break
         ids |= k.members(grown)
     return _relinked(k, ids, m, f, records, record_of, oversize, key)
+
+
+def _scan_input(m: pd.DataFrame, record_of: np.ndarray, new_dirty: set, oversize: set) -> tuple:
+    """What _matched_partners' answer depends on: the mentions of each record holding a changed
+    mention (their values follow from them: features are made once per ingest) and the blocks
+    left out. When a round sees the same as the last, its scan is skipped: the set only grew, so
+    its partners are the last scan's minus those taken in, the pairs a subset of the last ones,
+    none of them at the threshold (every partner in such a pair was taken in)."""
+    changed = m["mention_id"].isin(new_dirty).to_numpy()
+    inside = np.isin(record_of, np.unique(record_of[changed]))
+    groups = pd.Series(m["mention_id"].to_numpy()[inside]).groupby(record_of[inside]).agg(frozenset)
+    return frozenset(groups), frozenset(oversize)
 
 
 def _block_sizes(keys: pd.DataFrame, old_reps: set, records) -> tuple[set, set]:

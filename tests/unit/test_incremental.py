@@ -262,3 +262,22 @@ def test_records_ended_and_removed_are_named_and_equal_a_full_resolve(town, tmp_
     assert set(kinds.loc[kinds["change"] == "ended", "record_uid"]) == set(day["ended"])
     diffs = differences(into, as_full(full_of_final(dict(town, final=day["final"]), into)))
     assert {name: len(d) for name, d in diffs.items()} == {name: 0 for name in diffs}
+
+
+def test_a_round_that_sees_the_same_changed_records_skips_the_partner_scan(town, tmp_path, monkeypatch):
+    """The set grows in rounds; a round whose changed records and oversized blocks are the last
+    round's does not scan for partners again (the scan is most of the re-link at 2M), and the
+    output is what scanning in every round gives."""
+    scans, real_scan = [], incremental._matched_partners
+
+    def counted(k, *args):
+        scans.append(k.kind)
+        return real_scan(k, *args)
+    monkeypatch.setattr(incremental, "_matched_partners", counted)
+    ingested(town, town["batches"][:1], tmp_path / "skip")
+    with_skip = len(scans)
+    monkeypatch.setattr(incremental, "_scan_input", lambda *a: object())  # never the same: scan every round
+    scans.clear()
+    ingested(town, town["batches"][:1], tmp_path / "every")
+    assert with_skip < len(scans), "no round skipped its scan: the batch should make the set grow"
+    assert same_outputs(tmp_path / "skip", tmp_path / "every") == {name: 0 for name in KEYS}
