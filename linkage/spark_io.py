@@ -157,8 +157,6 @@ def write(spark, out_dir: Path, loaded: Loaded, kinds: dict, key: bytes, parquet
     return counts
 
 
-
-
 def _stream(df: "DataFrame", path: Path, columns: list[str], chunk: int = 100_000) -> int:
     """Rows of a sorted DataFrame into one CSV file, a partition at a time through the driver."""
     from creditgraph.base.files import write_private

@@ -1,7 +1,4 @@
 """B-cubed beside pairwise quality (issue 10): expected numbers written from the definitions."""
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from rich.console import Console
@@ -10,7 +7,7 @@ from creditgraph import render
 from creditgraph.linkage.evaluate import bcubed, evaluate, pairwise
 from creditgraph.synth.generate import generate
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from benchmark_scripts import load_benchmark
 
 
 def _scores(predicted: list[str], truth: list[str]) -> dict:
@@ -73,10 +70,7 @@ def test_evaluate_reports_bcubed_per_kind_and_the_table_shows_it():
 
 @pytest.fixture(scope="module")
 def ceiling_module():
-    spec = importlib.util.spec_from_file_location("person_ceiling", BENCHMARKS / "person_ceiling.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("person_ceiling")
 
 
 def test_person_ceiling_reports_a_bcubed_ceiling(ceiling_module, tmp_path):

@@ -1,21 +1,13 @@
 """benchmarks/febrl_vs_splink.py picks its data set by name: a name it does not know is refused,
 never answered with another data set. Checked without running the benchmark."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(str(BENCHMARKS))   # the script imports its sibling city_vs_splink
-        spec = importlib.util.spec_from_file_location("febrl_vs_splink", BENCHMARKS / "febrl_vs_splink.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return module
+    return load_benchmark("febrl_vs_splink")
 
 
 @pytest.mark.parametrize("name", ["febrl5", "febrl", "Febrl3", ""])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import textwrap
 
-import numpy as np
 import pandas as pd
 
 from creditgraph.api.models import Evidence, ReviewItem
@@ -113,7 +112,7 @@ def test_a_person_shared_by_two_registered_firms_never_merges_them(tmp_path):
     assert entity["registry:r1:subject"] != entity["registry:r2:subject"]
     # both firms name the employee: nothing tells them apart, so no guess
     assert entity["social:s1:employer"] not in (entity["registry:r1:subject"], entity["registry:r2:subject"])
-    assert np.isin(["social:s1:employer"], pd.read_csv(tmp_path / "out" / "unlinked.csv", dtype=str)["mention_id"]).all()
+    assert "social:s1:employer" in set(pd.read_csv(tmp_path / "out" / "unlinked.csv", dtype=str)["mention_id"])
 
 
 def test_a_steward_sees_whether_the_rows_share_a_person_never_the_numbers():

@@ -1,24 +1,17 @@
 """benchmarks/spark_scale.py's own arithmetic, checked without Spark or a city: the shuffle volume
 summed from a (rolled) event log, the growth exponents, the engine-against-engine id comparison and
 the CPU of a process tree."""
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(str(BENCHMARKS))  # the script imports its sibling city_vs_splink
-        spec = importlib.util.spec_from_file_location("spark_scale", BENCHMARKS / "spark_scale.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return module
+    return load_benchmark("spark_scale")
 
 
 def _task(read_remote, read_local, written, heap):

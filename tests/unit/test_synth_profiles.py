@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from creditgraph.cli import app
 from creditgraph.synth import generate
 from creditgraph.synth.profile import load_profile, profiles
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from benchmark_scripts import load_benchmark
+
 # sha256 over (relative path, bytes) of every file of generate(OUT, 300, 400, seed=11), taken at
 # commit 42e885e before profiles existed. If a change to the generator alters the default city on
 # purpose, print city_digest(...) of the new output and put it here, saying so in the commit.
@@ -142,10 +142,7 @@ def test_held_out_city_resolves_with_every_row_accounted_for(city, request, tmp_
 
 @pytest.fixture(scope="module")
 def ceiling_module():
-    spec = importlib.util.spec_from_file_location("person_ceiling", BENCHMARKS / "person_ceiling.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("person_ceiling")
 
 
 def test_person_ceiling_bcubed_on_a_hand_made_example(ceiling_module):
