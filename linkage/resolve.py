@@ -382,11 +382,23 @@ def _relations(relations: pd.DataFrame, entity_of: pd.Series) -> pd.DataFrame:
     keys = ["from_id", "to_id", "type", "role"]
     groups = r.groupby(keys, sort=True)
     out = groups[["ratio", "amount"]].first()  # the first present value in row order
+    group_of_row = groups.ngroup().to_numpy()  # in out's (sorted) order; -1 where a key is missing
     for col in ("source", "record_id"):
-        out[col] = groups[col].agg(lambda s: "|".join(sorted(set(s))))
+        out[col] = _distinct_joined(group_of_row, r[col].to_numpy())
     rows = list(out.reset_index().itertuples(index=False, name=None))
     out = pd.DataFrame(rows, columns=["from_id", "to_id", "type", "role", "ratio", "amount", "source", "record_id"])
     return out[RELATION_OUTPUT_COLUMNS]
+
+
+def _distinct_joined(group_of_row: np.ndarray, values: np.ndarray) -> list[str]:
+    """Per group, its distinct values sorted and joined with '|'. One sort of the whole column
+    and a slice per group: a groupby agg with a Python function built a Series per group (most of
+    the relations stage)."""
+    d = pd.DataFrame({"g": group_of_row, "v": values})
+    d = d[d["g"] >= 0].drop_duplicates().sort_values(["g", "v"])
+    g, v = d["g"].to_numpy(), d["v"].tolist()
+    bounds = np.r_[np.flatnonzero(np.r_[True, g[1:] != g[:-1]]), len(v)]
+    return ["|".join(v[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 SHARES_TOLERANCE = 1.005  # recorded shares may sum a rounding past 100%, not more

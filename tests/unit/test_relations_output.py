@@ -1,0 +1,41 @@
+"""Mention-level relations become one entity-level relation per (from, to, type, role)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from creditgraph.linkage.resolve import RELATION_OUTPUT_COLUMNS, _relations
+
+
+def mention_relations(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["from_mention", "to_mention", "type", "role", "ratio", "amount",
+                                       "source", "record_id"])
+
+
+ENTITY_OF = pd.Series({"p1": "P", "p1b": "P", "f1": "F", "f1b": "F", "g1": "G"})
+
+
+def test_one_relation_per_key_with_its_distinct_sources_and_records_sorted():
+    out = _relations(mention_relations([
+        ("p1", "f1", "SHAREHOLDER_OF", None, np.nan, 5.0, "tax", 7),
+        ("p1b", "f1b", "SHAREHOLDER_OF", None, 0.3, np.nan, "registry", 12),
+        ("p1", "f1b", "SHAREHOLDER_OF", None, 0.4, np.nan, "registry", 12),
+        ("p1", "g1", "LEGAL_REP_OF", "法定代表人", np.nan, np.nan, "registry", 3),
+    ]), ENTITY_OF)
+    assert list(out.columns) == RELATION_OUTPUT_COLUMNS
+    assert out[["from_id", "to_id", "type"]].values.tolist() == [["P", "F", "SHAREHOLDER_OF"],
+                                                                 ["P", "G", "LEGAL_REP_OF"]]
+    share = out.iloc[0]
+    assert (share["ratio"], share["amount"]) == (0.3, 5.0)  # the first present value of each
+    assert share["source"] == "registry|tax"
+    assert share["record_id"] == "12|7"  # distinct, in string order
+    assert out.iloc[1]["role"] == "法定代表人"
+
+
+def test_a_relation_of_an_entity_to_itself_or_to_no_entity_is_dropped():
+    out = _relations(mention_relations([
+        ("p1", "p1b", "SPOUSE_OF", None, np.nan, np.nan, "civil", 1),
+        ("p1", "nobody", "SHAREHOLDER_OF", None, 0.5, np.nan, "registry", 2),
+        ("p1", "f1", "SHAREHOLDER_OF", None, 0.5, np.nan, "registry", 3),
+    ]), ENTITY_OF)
+    assert out[["from_id", "to_id", "record_id"]].values.tolist() == [["P", "F", "3"]]
