@@ -63,11 +63,14 @@ def main() -> None:
     parser.add_argument("--events", type=pathlib.Path, help="keep Spark's event logs here (else deleted)")
     parser.add_argument("--driver-memory", help="the Spark JVM's heap (spark-submit --driver-memory, which wins "
                                                 "over session()'s 2g); the CLI's default if not given")
+    parser.add_argument("--shuffle-partitions", type=int, help="`creditgraph resolve --shuffle-partitions` "
+                                                                  "(spark.sql.shuffle.partitions); the CLI's 8 if not given")
     args = parser.parse_args()
     cities = dict(item.split("=", 1) for item in args.city)
 
     doc = {"benchmark": "spark_scale", "started": _now(), "commit_at_start": commit(), "machine": machine(),
            "master": args.master, "driver_memory": args.driver_memory or "2g (session())",
+           "shuffle_partitions": args.shuffle_partitions or "8 (the CLI's default)",
            "spark_defaults": SPARK_DEFAULTS, "sizes": {}}
     save = _saver(args.out, doc)
     for size in args.sizes:
@@ -150,6 +153,8 @@ def resolve(engine: str, city: pathlib.Path, out: pathlib.Path, work: pathlib.Pa
     events = work / "spark-events"
     if engine == "spark":
         cmd += ["--engine", "spark", "--master", args.master]
+        if args.shuffle_partitions:
+            cmd += ["--shuffle-partitions", str(args.shuffle_partitions)]
         env["SPARK_CONF_DIR"] = str(_spark_conf(work, events))
         if args.driver_memory:
             env["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.driver_memory} pyspark-shell"

@@ -121,11 +121,12 @@ def synth(out: Annotated[Path, typer.Argument(help="Directory for the city: expo
     console.print(Text(f"Next: creditgraph resolve --manifest {out / 'manifest.yaml'} --out DIR"))
 
 
-def _check_engine(engine: str, master: str, parquet: bool) -> None:
+def _check_engine(engine: str, master: str, parquet: bool, shuffle_partitions: int | None = None) -> None:
     if engine not in ("embedded", "spark"):
         raise typer.BadParameter(f"unknown engine {engine!r}; one of embedded, spark", param_hint="'--engine'")
-    if engine == "embedded" and (parquet or master != "local[*]"):
-        raise typer.BadParameter("--master and --parquet go with --engine spark", param_hint="'--engine'")
+    if engine == "embedded" and (parquet or master != "local[*]" or shuffle_partitions is not None):
+        raise typer.BadParameter("--master, --parquet and --shuffle-partitions go with --engine spark",
+                                 param_hint="'--engine'")
     if engine == "spark":
         from creditgraph.linkage import spark
         if not spark.available():
@@ -170,15 +171,18 @@ def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (
                                                      "spark://HOST:7077, yarn, k8s://...).")] = "local[*]",
             parquet: Annotated[bool, typer.Option(help="With --engine spark: also write mentions, entities and "
                                                        "relations as Parquet under OUT/parquet/.")] = False,
+            shuffle_partitions: Annotated[int | None, typer.Option(
+                min=1, help="With --engine spark: spark.sql.shuffle.partitions, the partitions of every "
+                            "shuffle (default 8; about one per 50,000 mentions on a cluster, docs/scale.md).")] = None,
             as_json: Json = False):
     """Load every export of a manifest, resolve entities, write the outputs and a run report."""
     from creditgraph.pipeline import run_resolve
     from creditgraph.linkage.model import ModelRefused
     from creditgraph.loaders.manifest import ManifestError
-    _check_engine(engine, master, parquet)
+    _check_engine(engine, master, parquet, shuffle_partitions)
     try:
         with render.steps("resolving") as step:
-            report = run_resolve(manifest, out, get_settings(), step, engine, master, parquet)
+            report = run_resolve(manifest, out, get_settings(), step, engine, master, parquet, shuffle_partitions)
     except ManifestError as e:
         raise typer.BadParameter(str(e), param_hint="'--manifest'") from None
     except (ModelRefused, NotImplementedError) as e:  # the data, not a bug: the message says what to change

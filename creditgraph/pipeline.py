@@ -22,18 +22,24 @@ OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relatio
                 "lists": "list_records.csv", "review": "review_queue.csv", "share_issues": "share_issues.csv",
                 "unlinked": "unlinked.csv"}
 SHARE_ISSUES_LISTED = 20  # in run_report.json; share_issues.csv holds them all
+SPARK_SHUFFLE_PARTITIONS = 8  # `resolve --engine spark` without --shuffle-partitions (spark_io.run's default)
 
 
 def run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step=lambda name: None,
-                engine: str = "embedded", master: str = "local[*]", parquet: bool = False) -> dict:
+                engine: str = "embedded", master: str = "local[*]", parquet: bool = False,
+                shuffle_partitions: int | None = None) -> dict:
     """The whole job. Python's cyclic garbage collector is paused meanwhile: the job makes
     millions of small tuples and dicts and no cycles, and each full collection walks them all,
     which made the run grow faster than the data. engine="spark" runs the same stages on Spark
-    (linkage.spark, at `master`), which writes the report itself."""
+    (linkage.spark, at `master`, with `shuffle_partitions` partitions per shuffle: 8 if None),
+    which writes the report itself."""
     if engine == "spark":
         from creditgraph.linkage import spark_io
         decisions = DecisionLog(settings.decisions_path).latest()
-        report = spark_io.run(manifest_path, out_dir, decisions, id_key(settings), step, master, parquet)
+        partitions = shuffle_partitions or SPARK_SHUFFLE_PARTITIONS
+        report = spark_io.run(manifest_path, out_dir, decisions, id_key(settings), step, master, parquet,
+                              shuffle_partitions=partitions)
+        report["shuffle_partitions"] = partitions
         with write_private(out_dir / "run_report.json", encoding="utf-8") as f:
             f.write(json.dumps(report, ensure_ascii=False, indent=1, default=str))
         return report
