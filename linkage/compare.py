@@ -8,7 +8,10 @@ these names (shared/measured.md), with the same Jaro-Winkler scores.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
+from rapidfuzz import process
 from rapidfuzz.distance import Hamming, JaroWinkler
 
 from creditgraph.linkage.model import MISSING
@@ -185,14 +188,211 @@ COMPARATORS = {
 
 
 def compare_pairs(model, records: dict[str, list[tuple]], left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Comparison levels, shape (n_pairs, n_fields); records[field][i] is record i's tuple."""
+    """Comparison levels, shape (n_pairs, n_fields); records[field][i] is record i's tuple (a
+    list, or a dict of the sampled records by record index)."""
     out = np.full((len(left), len(model.fields)), MISSING, dtype=np.int64)
-    lefts, rights = left.tolist(), right.tolist()
+    ids, where = np.unique(np.r_[left, right].astype(np.int64), return_inverse=True)
+    pairs = where[:len(left)], where[len(left):]  # positions in ids
     for j, f in enumerate(model.fields):
-        fn, values, options = COMPARATORS[f.compare], records[f.name], f.options
-        col = out[:, j]
-        for k, (i1, i2) in enumerate(zip(lefts, rights)):
-            a, b = values[i1], values[i2]
-            if a and b:
-                col[k] = fn(a, b, options)
+        values = records[f.name]
+        out[:, j] = _compare_field(f.compare, [values[i] for i in ids.tolist()], *pairs, f.options)
     return out
+
+
+def _compare_field(name: str, values: list[tuple], left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    """One field's levels of the pairs (left[k], right[k]) of `values`. Pairs of two single-valued
+    records (nearly all) go through the comparator's batch form: equality as integer codes per
+    record, string distances in one call of rapidfuzz's process.cpdist (aligned pairs, in C++),
+    no Python call per pair. The rest go through the comparator itself. Both give the same level
+    for the same values (tests/unit/test_compare_batch.py)."""
+    size = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    batch = BATCHES.get(name)
+    single = (size[left] == 1) & (size[right] == 1) & (batch is not None)
+    col = np.full(len(left), MISSING, dtype=np.int64)
+    idx = np.flatnonzero(single)
+    if len(idx):
+        first = [v[0] if len(v) == 1 else None for v in values]
+        col[idx] = batch(first, left[idx], right[idx], options)
+    rest = np.flatnonzero((size[left] > 0) & (size[right] > 0) & ~single)
+    if name in SET_BATCHES:
+        col[rest] = SET_BATCHES[name](values, left[rest], right[rest])
+    else:
+        fn = COMPARATORS[name]
+        col[rest] = [fn(values[a], values[b], options) for a, b in zip(left[rest].tolist(), right[rest].tolist())]
+    return col
+
+
+# -- batch forms: per record its one value (None if not one), pairs by position -> levels ------
+
+def _codes(items: list) -> np.ndarray:
+    """Equal items, equal integer codes."""
+    seen: dict = {}
+    return np.fromiter((seen.setdefault(x, len(seen)) for x in items), dtype=np.int64, count=len(items))
+
+
+def _objects(items: list) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _jaro_winkler(strings: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Jaro-Winkler similarity per pair, as float64 like the scalar call (cpdist's default
+    float32 could round a score onto a threshold)."""
+    if not len(left):
+        return np.empty(0)
+    return process.cpdist(strings[left].tolist(), strings[right].tolist(), scorer=JaroWinkler.normalized_similarity,
+                          dtype=np.float64)
+
+
+def _within(strings: np.ndarray, left: np.ndarray, right: np.ndarray, limit: int) -> np.ndarray:
+    """Per pair, whether the two strings have the same length and at most `limit` characters differ."""
+    lengths = np.fromiter((len(x) if x is not None else -1 for x in strings), dtype=np.int64, count=len(strings))
+    out = lengths[left] == lengths[right]
+    idx = np.flatnonzero(out)
+    if len(idx):
+        out[idx] = process.cpdist(strings[left[idx]].tolist(), strings[right[idx]].tolist(),
+                                  scorer=Hamming.distance) <= limit
+    return out
+
+
+def _by_threshold(similarity: np.ndarray, thresholds, first: int) -> np.ndarray:
+    """Level first + k for the first threshold k the similarity reaches, else past the last."""
+    out = np.full(len(similarity), first + len(thresholds), dtype=np.int64)
+    for k, threshold in reversed(list(enumerate(thresholds))):
+        out[similarity >= threshold] = first + k
+    return out
+
+
+def _exact_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    codes = _codes(first)
+    return np.where(codes[left] == codes[right], 0, 1)
+
+
+def _jaro_levels_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    codes = _codes(first)
+    out = np.zeros(len(left), dtype=np.int64)
+    d = np.flatnonzero(codes[left] != codes[right])
+    out[d] = _by_threshold(_jaro_winkler(_objects(first), left[d], right[d]), options.get("thresholds", [0.9]), 1)
+    return out
+
+
+def _near_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    codes = _codes(first)
+    out = np.zeros(len(left), dtype=np.int64)
+    d = np.flatnonzero(codes[left] != codes[right])
+    out[d] = np.where(_within(_objects(first), left[d], right[d], options.get("distance", 1)), 1, 2)
+    return out
+
+
+def _date_levels_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    codes = _codes(first)
+    out = np.zeros(len(left), dtype=np.int64)
+    d = np.flatnonzero(codes[left] != codes[right])
+    l, r = left[d], right[d]
+    close = _within(_objects(first), l, r, 1)  # same length, one digit off
+    lengths = np.fromiter((len(x) if x is not None else -1 for x in first), dtype=np.int64, count=len(first))
+    swapped_as, head = _swap_codes(first)
+    swapped = (lengths[l] == lengths[r]) & (swapped_as[l] == head[r])
+    out[d] = np.where(close | swapped, 1, 2)
+    return out
+
+
+def _swap_codes(dates: list) -> tuple[np.ndarray, np.ndarray]:
+    """_day_month_swapped(x, y) as codes: x's eight digits with day and month swapped equal
+    y's first eight digits (-1 and -2 where a date has no such form: never equal)."""
+    seen: dict = {}
+    swapped, head = np.full(len(dates), -1, dtype=np.int64), np.full(len(dates), -2, dtype=np.int64)
+    for i, x in enumerate(dates):
+        if x is None:
+            continue
+        digits = x.replace("-", "")
+        if len(digits) == 8:
+            swapped[i] = seen.setdefault(digits[:4] + digits[6:8] + digits[4:6], len(seen))
+        if len(digits) >= 8:
+            head[i] = seen.setdefault(digits[:8], len(seen))
+    return swapped, head
+
+
+def _name_levels(names: list, sounds: list, left: np.ndarray, right: np.ndarray, thresholds) -> np.ndarray:
+    """exact name / same sound / one level per similarity threshold / different."""
+    name_codes, sound_codes = _codes(names), _codes(sounds)
+    out = np.zeros(len(left), dtype=np.int64)
+    d = np.flatnonzero(name_codes[left] != name_codes[right])
+    same_sound = sound_codes[left[d]] == sound_codes[right[d]]
+    out[d[same_sound]] = 1
+    rest = d[~same_sound]
+    out[rest] = _by_threshold(_jaro_winkler(_objects(names), left[rest], right[rest]), thresholds, 2)
+    return out
+
+
+def _part(first: list, k) -> list:
+    return [v[k] if v is not None else None for v in first]
+
+
+def _enterprise_name_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    return _name_levels(_part(first, 0), _part(first, slice(1, None)), left, right,
+                        [options.get("similar", 0.9), options.get("weak", 0.75)])
+
+
+def _person_name_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    return _name_levels(_part(first, 0), _part(first, 1), left, right, [options.get("similar", 0.85)])
+
+
+def _person_name_text_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    sounds = [person_pinyin(x) if x is not None else None for x in first]
+    return _name_levels(first, sounds, left, right, [options.get("similar", 0.85)])
+
+
+def _person_id_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    """A masked number is never exact, not even against itself: those pairs take person_id."""
+    codes = _codes(first)
+    starred = np.fromiter((x is not None and "*" in x for x in first), dtype=bool, count=len(first))
+    masked = starred[left] | starred[right]
+    out = np.zeros(len(left), dtype=np.int64)
+    m = np.flatnonzero(masked)
+    out[m] = [person_id((first[a],), (first[b],), options) for a, b in zip(left[m].tolist(), right[m].tolist())]
+    plain = np.flatnonzero(~masked & (codes[left] != codes[right]))
+    long = np.fromiter((x is not None and len(x) == 18 for x in first), dtype=bool, count=len(first))
+    typo = long[left[plain]] & long[right[plain]] & _within(_objects(_bodies(first)), left[plain], right[plain], 1)
+    out[plain] = np.where(typo, 1, 3)
+    return out
+
+
+def _bodies(numbers: list) -> list:
+    """The 17 digits before the check character: a typo there also changes the check."""
+    return [x[:17] if x is not None else None for x in numbers]
+
+
+def _context_batch(first: list, left: np.ndarray, right: np.ndarray, options: dict) -> np.ndarray:
+    codes, firms = _codes(first), _codes([x.split("|")[0] if x is not None else None for x in first])
+    return np.where(codes[left] == codes[right], 0, np.where(firms[left] == firms[right], 1, 2))
+
+
+# -- the same for pairs of records with several values: one set per record, not per pair ------
+
+def _shared_sets(values: list[tuple], left: np.ndarray, right: np.ndarray) -> list[int]:
+    """exact and shared_person: agree when any value is shared."""
+    sets = _per_record(values, left, right, frozenset)
+    return [0 if not sets[a].isdisjoint(sets[b]) else 1 for a, b in zip(left.tolist(), right.tolist())]
+
+
+def _context_sets(values: list[tuple], left: np.ndarray, right: np.ndarray) -> list[int]:
+    sets = _per_record(values, left, right, frozenset)
+    firms = _per_record(values, left, right, lambda v: frozenset(x.split("|")[0] for x in v))
+    return [0 if not sets[a].isdisjoint(sets[b]) else 1 if not firms[a].isdisjoint(firms[b]) else 2
+            for a, b in zip(left.tolist(), right.tolist())]
+
+
+def _per_record(values: list[tuple], left: np.ndarray, right: np.ndarray, fn) -> dict:
+    return {i: fn(values[i]) for i in np.unique(np.r_[left, right]).tolist()}
+
+
+SET_BATCHES = {"exact": _shared_sets, "shared_person": _shared_sets, "context": _context_sets}
+
+BATCHES = {
+    "exact": _exact_batch, "shared_person": _exact_batch, "jaro_levels": _jaro_levels_batch, "near": _near_batch,
+    "date_levels": _date_levels_batch, "enterprise_name": _enterprise_name_batch,
+    "person_name": _person_name_batch, "person_name_text": _person_name_text_batch,
+    "person_id": _person_id_batch, "context": _context_batch,
+}
