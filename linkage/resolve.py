@@ -348,14 +348,9 @@ def _top(df: pd.DataFrame, col: str) -> pd.Series:
 
 def _joined(df: pd.DataFrame, col: str) -> pd.Series:
     """Per entity, its distinct non-empty values sorted and joined with '|'."""
-    d = df.loc[df[col].notna() & (df[col] != ""), ["entity_id", col]].drop_duplicates()
-    d = d.sort_values(["entity_id", col])
-    ids, values = d["entity_id"].to_numpy(), d[col].astype(str).tolist()
-    if not len(ids):
-        return pd.Series(dtype=str)
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    ends = np.r_[starts[1:], len(ids)]
-    return pd.Series(["|".join(values[s:e]) for s, e in zip(starts, ends)], index=ids[starts])
+    d = df.loc[df[col].notna() & (df[col] != ""), ["entity_id", col]]
+    group, ids = pd.factorize(d["entity_id"], sort=True)
+    return pd.Series(_distinct_joined(group, d[col].astype(str).to_numpy()), index=ids, dtype=object)
 
 
 def _merged_attrs(df: pd.DataFrame) -> pd.Series:
@@ -397,6 +392,8 @@ def _distinct_joined(group_of_row: np.ndarray, values: np.ndarray) -> list[str]:
     d = pd.DataFrame({"g": group_of_row, "v": values})
     d = d[d["g"] >= 0].drop_duplicates().sort_values(["g", "v"])
     g, v = d["g"].to_numpy(), d["v"].tolist()
+    if not len(g):
+        return []
     bounds = np.r_[np.flatnonzero(np.r_[True, g[1:] != g[:-1]]), len(v)]
     return ["|".join(v[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 

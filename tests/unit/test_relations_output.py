@@ -39,3 +39,8 @@ def test_a_relation_of_an_entity_to_itself_or_to_no_entity_is_dropped():
         ("p1", "f1", "SHAREHOLDER_OF", None, 0.5, np.nan, "registry", 3),
     ]), ENTITY_OF)
     assert out[["from_id", "to_id", "record_id"]].values.tolist() == [["P", "F", "3"]]
+
+
+def test_no_relations_give_an_empty_frame_with_the_output_columns():
+    out = _relations(mention_relations([("p1", "p1b", "SPOUSE_OF", None, np.nan, np.nan, "civil", 1)]), ENTITY_OF)
+    assert out.empty and list(out.columns) == RELATION_OUTPUT_COLUMNS
