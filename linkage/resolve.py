@@ -443,22 +443,40 @@ def queue_codes(res: KindResult, decisions: dict, relations: pd.DataFrame) -> np
     that one export row relates to each other (a branch and the parent its row names): the row
     already says they are two parties."""
     pairs, labels = res.link.pairs, res.link.labels
-    cluster_ids = triage.cluster_ids(labels, res.records.hard_ids)
-    ends = list(zip(labels[pairs["left"]].tolist(), labels[pairs["right"]].tolist()))
-    told_apart = np.array([bool(cluster_ids[a]) and bool(cluster_ids[b]) and not (cluster_ids[a] & cluster_ids[b])
-                           for a, b in ends], bool)
-    related = _row_related(res.mentions, relations)
-    in_one_row = np.array([(min(a, b), max(a, b)) in related for a, b in ends], bool)
+    left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
+    ends = labels[left], labels[right]
+    in_one_row = np.isin(_cluster_pair_codes(*ends, len(labels)), _row_related(res.mentions, relations, len(labels)))
     status = pairs["status"].to_numpy()
     always = ~in_one_row & np.isin(status, ["ambiguous", "conflict"])
-    above = ~in_one_row & np.isin(status, ["uncertain", "no_match"]) & ~told_apart & (
-        labels[pairs["left"]] != labels[pairs["right"]])
+    above = ~in_one_row & np.isin(status, ["uncertain", "no_match"]) & (ends[0] != ends[1])
+    above &= ~_told_apart(triage.cluster_ids(labels, res.records.hard_ids), *ends)
     codes = np.where(always, QUEUE_ALWAYS, np.where(above, QUEUE_ABOVE, QUEUE_NEVER)).astype(np.int8)
-    for k in np.flatnonzero(codes):
-        a, b = res.records.rep[int(pairs["left"].iat[k])], res.records.rep[int(pairs["right"].iat[k])]
-        if not is_pending(decisions.get(pair_key(a, b))):
-            codes[k] = QUEUE_NEVER
+    if decisions:
+        rep = res.records.rep
+        for k in np.flatnonzero(codes).tolist():
+            if not is_pending(decisions.get(pair_key(rep[left[k]], rep[right[k]]))):
+                codes[k] = QUEUE_NEVER
     return codes
+
+
+def _told_apart(ids_of: dict[int, set], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per cluster pair, whether both clusters carry hard identifiers and share none. Most carry
+    one at most: those compare as integer codes; clusters of several take the sets."""
+    codes: dict = {}
+    one = {c: codes.setdefault(next(iter(ids)), len(codes)) for c, ids in ids_of.items() if len(ids) == 1}
+    code_a = np.array([one.get(c, -1) for c in a.tolist()], dtype=np.int64)  # -1: none, or several
+    code_b = np.array([one.get(c, -1) for c in b.tolist()], dtype=np.int64)
+    out = (code_a >= 0) & (code_b >= 0) & (code_a != code_b)
+    for k in np.flatnonzero(((code_a < 0) & np.isin(a, list(ids_of))) | ((code_b < 0) & np.isin(b, list(ids_of)))):
+        x, y = ids_of.get(int(a[k])), ids_of.get(int(b[k]))
+        out[k] = bool(x) and bool(y) and x.isdisjoint(y)
+    return out
+
+
+def _cluster_pair_codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """An unordered pair of cluster labels (below n) as one integer."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    return np.minimum(a, b) * n + np.maximum(a, b)
 
 
 def _review(res: KindResult, codes: np.ndarray) -> pd.DataFrame:
@@ -508,12 +526,12 @@ def with_worth(review: pd.DataFrame, mentions: pd.DataFrame, relations: pd.DataF
     return review.assign(worth=worth.astype(int))
 
 
-def _row_related(m: pd.DataFrame, relations: pd.DataFrame) -> set[tuple[int, int]]:
-    """Cluster pairs (smaller first) holding two mentions that one row relates to each other."""
+def _row_related(m: pd.DataFrame, relations: pd.DataFrame, n: int) -> np.ndarray:
+    """Cluster pairs holding two mentions that one row relates to each other (_cluster_pair_codes)."""
     cluster_of = m.set_index("mention_id")["cluster"]
     a, b = relations["from_mention"].map(cluster_of), relations["to_mention"].map(cluster_of)
-    both = a.notna() & b.notna()
-    return {(min(x, y), max(x, y)) for x, y in zip(a[both].astype(int).tolist(), b[both].astype(int).tolist())}
+    both = (a.notna() & b.notna()).to_numpy()
+    return np.unique(_cluster_pair_codes(a[both].astype(np.int64).to_numpy(), b[both].astype(np.int64).to_numpy(), n))
 
 
 def _show(value) -> str:

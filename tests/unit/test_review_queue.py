@@ -2,10 +2,11 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from creditgraph.base.settings import Settings
-from creditgraph.linkage import review
+from creditgraph.linkage import resolve, review
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "resolved_small"
@@ -72,3 +73,9 @@ def test_resolve_writes_each_pairs_worth():
     lists = pd.DataFrame({"entity_id": ["E-B", "E-B"]})
     # E-A: 2 mentions + 1 relation; E-B: 1 mention + 2 list records; P-X: 1 mention + 1 relation
     assert list(with_worth(review_, mentions, relations, lists)["worth"]) == [3 + 3, 3 + 2]
+
+
+def test_clusters_are_told_apart_when_both_carry_identifiers_and_share_none():
+    ids_of = {0: {"org:A"}, 1: {"org:B"}, 2: {"org:A", "org:C"}, 3: {"org:C"}, 5: {"org:B", "org:D"}}
+    a, b = np.array([0, 0, 2, 1, 4, 5, 5]), np.array([1, 2, 3, 2, 0, 2, 1])
+    assert resolve._told_apart(ids_of, a, b).tolist() == [True, False, False, True, False, True, False]
