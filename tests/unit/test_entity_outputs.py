@@ -1,10 +1,11 @@
-"""Mention-level relations become one entity-level relation per (from, to, type, role)."""
+"""Entity-level outputs from mentions: one relation per (from, to, type, role); per entity its
+commonest value and its distinct values."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from creditgraph.linkage.resolve import RELATION_OUTPUT_COLUMNS, _relations
+from creditgraph.linkage.resolve import RELATION_OUTPUT_COLUMNS, _joined, _relations, _top
 
 
 def mention_relations(rows: list[tuple]) -> pd.DataFrame:
@@ -44,3 +45,16 @@ def test_a_relation_of_an_entity_to_itself_or_to_no_entity_is_dropped():
 def test_no_relations_give_an_empty_frame_with_the_output_columns():
     out = _relations(mention_relations([("p1", "p1b", "SPOUSE_OF", None, np.nan, np.nan, "civil", 1)]), ENTITY_OF)
     assert out.empty and list(out.columns) == RELATION_OUTPUT_COLUMNS
+
+
+MENTIONS = pd.DataFrame({"entity_id": ["E2", "E1", "E1", "E1", "E2", "E2", "E3", "E1"],
+                         "name": ["乙", "b", "a", "b", "甲", "乙", "", "a"]})
+
+
+def test_an_entitys_top_value_is_its_commonest_and_a_tie_goes_to_the_smaller():
+    top = _top(MENTIONS, "name")
+    assert top.to_dict() == {"E1": "a", "E2": "乙"}  # E1: a and b twice each; E3 has no value
+
+
+def test_an_entitys_values_are_its_distinct_ones_sorted_and_joined():
+    assert _joined(MENTIONS, "name").to_dict() == {"E1": "a|b", "E2": "乙|甲"}
