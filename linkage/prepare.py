@@ -9,6 +9,7 @@ own, to be scored.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -123,7 +124,7 @@ def enterprise_records(m: pd.DataFrame, f: pd.DataFrame, apart=()) -> tuple[Reco
 def person_features(m: pd.DataFrame, contexts: pd.Series) -> pd.DataFrame:
     """One row per person mention; names and numbers parsed once per distinct value."""
     f = pd.concat([_per_value(m["name"], _person_name_parts, ["name_parts", "clean"]),
-                   _per_value(m["identifiers"], _person_id_parts, ["hard", "id18", "id_values", "id_birth"])],
+                   _per_value(m["identifiers"], person_id_parts, ["hard", "id18", "id_values", "id_birth"])],
                   axis=1)
     given = m["birth_date"].where(m["birth_date"].notna() & (m["birth_date"] != ""), None)
     f["birth_date"] = given.fillna(f["id_birth"]).fillna("")
@@ -133,7 +134,7 @@ def person_features(m: pd.DataFrame, contexts: pd.Series) -> pd.DataFrame:
 
 def person_numbers(identifiers: pd.Series) -> pd.Series:
     """Per person mention, its valid 18-digit identity number (a 15-digit one upgraded), or ''."""
-    return _mapped(identifiers, lambda raw: _person_id_parts(raw if isinstance(raw, str) else "")[1])
+    return _mapped(identifiers, lambda raw: person_id_parts(raw if isinstance(raw, str) else "")[1])
 
 
 def row_person_numbers(firm_ids: pd.Series, relations: pd.DataFrame, number_of: pd.Series) -> pd.Series:
@@ -155,7 +156,9 @@ def _person_name_parts(name: str) -> tuple:
     return (p.clean, p.pinyin), p.clean
 
 
-def _person_id_parts(raw: str) -> tuple:
+@lru_cache(maxsize=1 << 18)  # resolve parses the persons' numbers for the firms' row_person, then for
+def person_id_parts(raw: str) -> tuple:  # the persons themselves; emptied after (resolve._drop_name_caches)
+    """A person's identifier cell: its hard keys, valid 18-digit number, numbers to compare, birth date."""
     ids = _ids(raw, "person")
     id18 = next((i.value for i in ids if i.valid and i.type == "id18"), "")
     values = tuple(_as_person_number(i) for i in ids if len(i.value) >= 15 and i.type in BUILTIN_TYPES)

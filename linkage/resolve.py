@@ -22,7 +22,8 @@ from creditgraph.linkage.engine import LinkResult, Records, link
 from creditgraph.linkage.model import MatchModel
 from creditgraph.linkage.names import parse_enterprise_name, pinyin_key
 from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
-                             person_fields, person_numbers, person_records, row_person_numbers, training_pairs)
+                                         person_fields, person_id_parts, person_numbers, person_records,
+                                         row_person_numbers, training_pairs)
 from creditgraph.linkage import triage
 from creditgraph.linkage.review import is_pending
 from creditgraph.linkage.sweep import QUEUE_ABOVE, QUEUE_ALWAYS, QUEUE_NEVER, scored_kind
@@ -121,10 +122,12 @@ def _for_state(res: KindResult) -> KindResult:
 
 
 def _drop_name_caches() -> None:
-    """Every name is parsed once both kinds are resolved: the parsers' caches (up to 2^18 parsed
-    firm names, 2^20 pinyin keys) would only hold memory through the rest of the run and its peak."""
+    """Every name and number is parsed once both kinds are resolved: the parsers' caches (up to
+    2^18 parsed firm names and persons' identifier cells, 2^20 pinyin keys) would only hold
+    memory through the rest of the run and its peak."""
     parse_enterprise_name.cache_clear()
     pinyin_key.cache_clear()
+    person_id_parts.cache_clear()
 
 
 def _queue(kinds: dict[str, "KindResult"], decisions: dict,

@@ -18,7 +18,7 @@ from creditgraph.base.settings import Settings
 from creditgraph.linkage import triage
 from creditgraph.linkage.compare import DESCRIBERS
 from creditgraph.linkage.model import MatchModel
-from creditgraph.linkage.prepare import person_numbers, row_person_numbers
+from creditgraph.linkage.prepare import person_id_parts, person_numbers, row_person_numbers
 from creditgraph.pipeline import run_resolve
 
 from test_name_only import _csv, _filler
@@ -100,6 +100,7 @@ def test_a_bare_employer_name_goes_to_the_one_firm_whose_rows_name_its_employee(
     assert entity["social:s2:employer"] not in (entity["registry:r1:subject"], entity["registry:r2:subject"])
     queue = pd.read_csv(tmp_path / "out" / "review_queue.csv", dtype=str)
     assert not (queue["left_mention"].isin(["social:s2:employer"]) | queue["right_mention"].isin(["social:s2:employer"])).any()
+    assert person_id_parts.cache_info().currsize == 0  # parsed once for firms and persons, then let go
 
 
 def test_a_person_shared_by_two_registered_firms_never_merges_them(tmp_path):
