@@ -34,13 +34,13 @@ def candidate_pairs(keys: list[list[str]], max_block: int = 200, groups: np.ndar
     order = np.argsort(codes, kind="stable")
     codes, recs = codes[order], recs[order]
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)]
+    lengths = np.diff(np.r_[starts, len(codes)])
     lefts, rights = [], []
-    for s, e in zip(starts, ends):
-        block = recs[s:e]
-        i, j = np.triu_indices(len(block), 1)
-        lefts.append(block[i])
-        rights.append(block[j])
+    for n in np.unique(lengths).tolist():  # the blocks of one size as rows of a matrix: one
+        blocks = recs[starts[lengths == n][:, None] + np.arange(n)]  # triu_indices per size, not per block
+        i, j = np.triu_indices(n, 1)
+        lefts.append(blocks[:, i].ravel())
+        rights.append(blocks[:, j].ravel())
     if not lefts:
         return Candidates(np.empty(0, np.int64), np.empty(0, np.int64), skipped)
     left, right = np.concatenate(lefts), np.concatenate(rights)

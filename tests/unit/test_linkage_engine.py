@@ -19,6 +19,19 @@ def test_blocking_pairs_records_sharing_any_key_and_skips_huge_blocks():
     assert cands.skipped_blocks == {"big": 5}
 
 
+def test_blocking_gives_every_pair_sharing_a_block_of_any_size_once():
+    rng = np.random.default_rng(3)
+    keys = [[f"k{v}" for v in rng.integers(0, 40, rng.integers(0, 4))] for _ in range(300)]
+    members = {}
+    for r, ks in enumerate(keys):
+        for k in set(ks):
+            members.setdefault(k, []).append(r)
+    want = {(a, b) for rs in members.values() if len(rs) <= 12 for a in rs for b in rs if a < b}
+    cands = candidate_pairs(keys, max_block=12)
+    got = list(zip(cands.left.tolist(), cands.right.tolist()))
+    assert len(got) == len(set(got)) and set(got) == want and len({len(rs) for rs in members.values()}) > 3
+
+
 def test_blocking_in_link_mode_keeps_only_pairs_across_groups():
     cands = candidate_pairs([["k"], ["k"], ["k"]], groups=np.array([0, 0, 1]))
     assert sorted(zip(cands.left.tolist(), cands.right.tolist())) == [(0, 2), (1, 2)]
