@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from creditgraph.linkage.cluster import UnionFind
 from creditgraph.linkage.engine import Records, Training
@@ -256,9 +258,60 @@ def _group_by_hard_ids(hard: list[set], primary: list[str], apart=()) -> tuple[n
     join: a secondary identifier they share (an old registration number or organisation code
     typed the same for two firms) is a conflict, returned as (mention, mention, shared key).
     `apart` holds mention index pairs a steward said differ: their groups never join, whatever
-    identifier they share (each keeps its identifiers for every other comparison)."""
+    identifier they share (each keeps its identifiers for every other comparison).
+
+    Mentions linked through shared identifiers form components (scipy); a component without two
+    different primary identifiers or a steward's `different` is one group, as the union of its
+    mentions one by one would make it. Only the other components take that union, in mention order."""
+    component = _identifier_components(hard)
+    troubled = _troubled_components(component, primary, apart)
+    roots = _least_member(component)
+    if troubled.any():
+        inside = np.flatnonzero(troubled[component])
+        group_roots, conflicts = _union_in_order(hard, primary, apart, inside)
+        roots[inside] = group_roots
+    else:
+        conflicts = []
+    _, record_of = np.unique(roots, return_inverse=True)
+    return record_of, conflicts
+
+
+def _identifier_components(hard: list[set]) -> np.ndarray:
+    """Per mention, its connected component in the graph of mentions and the hard keys they carry."""
+    n = len(hard)
+    mention = np.repeat(np.arange(n), [len(h) for h in hard])
+    codes, keys = pd.factorize(pd.Series([k for h in hard for k in h], dtype=object))
+    graph = coo_matrix((np.ones(len(codes), dtype=np.int8), (mention, n + codes)), shape=(n + len(keys),) * 2)
+    return connected_components(graph, directed=False)[1][:n]
+
+
+def _troubled_components(component: np.ndarray, primary: list[str], apart) -> np.ndarray:
+    """Per component, whether it holds two different primary identifiers or a mention a steward
+    kept apart from another."""
+    troubled = np.zeros(int(component.max()) + 1 if len(component) else 0, dtype=bool)
+    has = np.flatnonzero(np.array([bool(p) for p in primary], dtype=bool))
+    if len(has):
+        d = pd.DataFrame({"c": component[has], "p": np.asarray(primary, dtype=object)[has]})
+        counts = d.groupby("c")["p"].nunique()
+        troubled[counts.index[counts.to_numpy() > 1].to_numpy()] = True
+    for a, b in apart:
+        troubled[component[a]] = troubled[component[b]] = True
+    return troubled
+
+
+def _least_member(component: np.ndarray) -> np.ndarray:
+    """Per mention, the least mention index of its component (the root a union would keep)."""
+    least = np.full(int(component.max()) + 1 if len(component) else 0, len(component), dtype=np.int64)
+    np.minimum.at(least, component, np.arange(len(component)))
+    return least[component]
+
+
+def _union_in_order(hard: list[set], primary: list[str], apart, mentions: np.ndarray) -> tuple[np.ndarray, list]:
+    """The union of `mentions` (ascending) one by one, each key in sorted order (not a set's,
+    which changes with each process's hash seed), refusing a join of two different primary
+    identifiers (a conflict) or of mentions a steward kept apart. Their roots, and the conflicts."""
     uf = UnionFind(len(hard))
-    primary_of = {i: p for i, p in enumerate(primary) if p}  # per group root: at most one, kept so
+    primary_of = {i: primary[i] for i in mentions.tolist() if primary[i]}  # per group root: at most one
     conflicts = []
     banned = defaultdict(set)
     for a, b in apart:
@@ -266,8 +319,8 @@ def _group_by_hard_ids(hard: list[set], primary: list[str], apart=()) -> tuple[n
         banned[b].add(a)
     named = {i: {i} for i in banned}  # per group root, its mentions that a decision names
     first = {}
-    for i, keys in enumerate(hard):
-        for key in sorted(keys):  # not the set's order, which changes with each process's hash seed
+    for i in mentions.tolist():
+        for key in sorted(hard[i]):
             if key not in first:
                 first[key] = i
                 continue
@@ -284,9 +337,7 @@ def _group_by_hard_ids(hard: list[set], primary: list[str], apart=()) -> tuple[n
             primary_of.pop(rb, None)
             if value:
                 primary_of[root] = value
-    roots = np.array([uf.find(i) for i in range(len(hard))], dtype=np.int64)
-    _, record_of = np.unique(roots, return_inverse=True)
-    return record_of, conflicts
+    return np.array([uf.find(i) for i in mentions.tolist()], dtype=np.int64), conflicts
 
 
 def _record_conflicts(conflicts: list, record_of: np.ndarray) -> list[tuple[int, int, str]]:

@@ -4,15 +4,17 @@ differ joins nothing: it is a conflict for review."""
 from __future__ import annotations
 
 import json
+import random
 import textwrap
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from creditgraph.base.settings import Settings
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
 from creditgraph.linkage.identifiers import org_code_check_char, regno_check_digit, ric_check_char, uscc_check_char
-from creditgraph.linkage.prepare import _group_by_hard_ids
+from creditgraph.linkage.prepare import _group_by_hard_ids, _union_in_order
 from creditgraph.pipeline import run_resolve
 
 
@@ -161,3 +163,18 @@ def test_grouping_by_shared_identifiers_does_not_depend_on_a_sets_order():
         results.append((record_of.tolist(), conflicts))
     assert results[0] == results[1]
     assert results[0] == ([0, 1, 0], [(1, 2, "org:B")])
+
+
+def test_grouping_by_components_equals_the_union_of_mentions_one_by_one():
+    # the shortcut (a component without two primaries or a decision is one group) against the
+    # plain union in mention order, on random identifiers with collisions, conflicts and decisions
+    rng = random.Random(5)
+    for _ in range(30):
+        n = 200
+        hard = [{f"{rng.choice('or')}:{rng.randrange(60)}" for _ in range(rng.randrange(3))} for _ in range(n)]
+        primary = [rng.choice(["", "", "", "U1", "U2", "U3", f"U{rng.randrange(99)}"]) for _ in range(n)]
+        apart = [(rng.randrange(n), rng.randrange(n)) for _ in range(rng.randrange(4))]
+        roots, want_conflicts = _union_in_order(hard, primary, apart, np.arange(n))
+        record_of, conflicts = _group_by_hard_ids(hard, primary, apart)
+        assert record_of.tolist() == np.unique(roots, return_inverse=True)[1].tolist()
+        assert conflicts == want_conflicts
