@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import typer
@@ -278,8 +279,8 @@ def test_a_branch_and_the_parent_its_row_names_are_never_a_pair_to_review(tmp_pa
     frames = read_manifest(load_manifest(tmp_path / "city" / "manifest.yaml")).frames()
     ent = R._resolve_kind("enterprise", frames["mentions"], frames["relations"], {}, None, b"test")
     pairs, labels = ent.link.pairs, ent.link.labels
-    related = R._row_related(ent.mentions, frames["relations"])
-    scored = [(min(a, b), max(a, b)) in related for a, b in zip(labels[pairs["left"]], labels[pairs["right"]])]
+    related = R._row_related(ent.mentions, frames["relations"], len(labels))
+    scored = np.isin(R._cluster_pair_codes(labels[pairs["left"]], labels[pairs["right"]], len(labels)), related)
     assert len(branches) and (pairs.loc[scored, "prob"] >= ent.link.model.review_threshold).any(), \
         "the city should have branches scoring as their parents"
     related = {frozenset(p) for p in zip(relations["from_id"], relations["to_id"])}
