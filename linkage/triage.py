@@ -149,13 +149,13 @@ def items(res, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if len(group) == 1:
             out.append(group)
         elif tied >= 2 and _name_alone(res, members[entity]):
-            unlinked.append(_unlinked(members[entity], group))
+            unlinked.extend(_unlinked(members[entity], group))
         else:
             out.append(_choice(group))
     queue = pd.concat(out, ignore_index=True)
     if not unlinked:
         return queue, pd.DataFrame(columns=UNLINKED_COLUMNS)
-    gone = pd.concat(unlinked, ignore_index=True)
+    gone = pd.DataFrame(unlinked, columns=UNLINKED_COLUMNS)
     bare = set(gone["mention_id"])  # nor is a pair of such a name with another name a question
     return queue[~(queue["left_mention"].isin(bare) | queue["right_mention"].isin(bare))], gone
 
@@ -200,8 +200,9 @@ def _choice(group: pd.DataFrame) -> pd.DataFrame:
     return best
 
 
-def _unlinked(m: pd.DataFrame, group: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"mention_id": m["mention_id"].to_numpy(), "kind": m["kind"].to_numpy(),
-                         "source": m["source"].to_numpy(), "name": m["name"].to_numpy(), "reason": NAME_ONLY,
-                         "candidates": len(group),
-                         "candidate_entities": "|".join(sorted(group["right_entity"]))})[UNLINKED_COLUMNS]
+def _unlinked(m: pd.DataFrame, group: pd.DataFrame) -> list[tuple]:
+    """The rows of unlinked.csv of a lone entity's mentions (plain tuples: one frame is made of
+    all of them, not one per entity)."""
+    candidates = "|".join(sorted(group["right_entity"]))
+    return [(mid, kind, source, name, NAME_ONLY, len(group), candidates)
+            for mid, kind, source, name in zip(m["mention_id"], m["kind"], m["source"], m["name"])]
