@@ -60,6 +60,7 @@ def run(checkout: pathlib.Path, city: pathlib.Path, work: pathlib.Path) -> dict:
     out, data = work / "out", work / "data"
     for d in (out, data):
         shutil.rmtree(d, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
     timed = timed_subprocess([str(checkout / ".venv" / "bin" / "creditgraph"), "resolve", "--manifest",
                               str(city / "manifest.yaml"), "--out", str(out)],
                              env={"CREDITGRAPH_DATA": str(data), "CREDITGRAPH_ID_KEY": "bench"}, log=work / "resolve.log")
