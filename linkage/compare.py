@@ -3,8 +3,11 @@
 Records hold each field as a tuple of values (a cluster of mentions carries every variant it was
 seen with); a comparator returns the best level over the value pairs, or MISSING. A new
 comparison is one function added to COMPARATORS (recordlinkage's BaseCompareFeature idea, without
-its if/elif chain). String similarity is rapidfuzz: about 8x recordlinkage's Compare.string on
-these names (shared/measured.md), with the same Jaro-Winkler scores.
+its if/elif chain), and optionally its batch form to BATCHES: compare_pairs gives most pairs (two
+single-valued records) to the batch form, which must give the comparator's level for every pair
+(tests/unit/test_compare_batch.py checks each on random values). String similarity is rapidfuzz:
+about 8x recordlinkage's Compare.string on these names (shared/measured.md), with the same
+Jaro-Winkler scores; its process.cpdist scores aligned pairs in one call.
 """
 from __future__ import annotations
 
