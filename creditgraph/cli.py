@@ -7,6 +7,7 @@ status 2. A traceback means a bug. Results go to stdout, progress and errors to 
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -121,12 +122,17 @@ def synth(out: Annotated[Path, typer.Argument(help="Directory for the city: expo
     console.print(Text(f"Next: creditgraph resolve --manifest {out / 'manifest.yaml'} --out DIR"))
 
 
-def _check_engine(engine: str, master: str, parquet: bool, shuffle_partitions: int | None = None) -> None:
+def _check_engine(engine: str, master: str, parquet: bool, shuffle_partitions: int | None = None,
+                  driver_memory: str | None = None) -> None:
     if engine not in ("embedded", "spark"):
         raise typer.BadParameter(f"unknown engine {engine!r}; one of embedded, spark", param_hint="'--engine'")
-    if engine == "embedded" and (parquet or master != "local[*]" or shuffle_partitions is not None):
-        raise typer.BadParameter("--master, --parquet and --shuffle-partitions go with --engine spark",
+    if engine == "embedded" and (parquet or master != "local[*]" or shuffle_partitions is not None
+                                 or driver_memory is not None):
+        raise typer.BadParameter("--master, --parquet, --shuffle-partitions and --driver-memory go with --engine spark",
                                  param_hint="'--engine'")
+    if driver_memory is not None and not re.fullmatch(r"[1-9][0-9]*[kmgt]", driver_memory.lower()):
+        raise typer.BadParameter(f"{driver_memory!r} is not a JVM memory size such as 4g or 6144m",
+                                 param_hint="'--driver-memory'")
     if engine == "spark":
         from creditgraph.linkage import spark
         if not spark.available():
@@ -174,15 +180,19 @@ def resolve(manifest: Annotated[Path, typer.Option(help="The exports' manifest (
             shuffle_partitions: Annotated[int | None, typer.Option(
                 min=1, help="With --engine spark: spark.sql.shuffle.partitions, the partitions of every "
                             "shuffle (default 8; about one per 50,000 mentions on a cluster, docs/scale.md).")] = None,
+            driver_memory: Annotated[str | None, typer.Option(
+                help="With --engine spark: the driver's heap, as 4g or 6144m (default 4g; in local mode the "
+                     "executor's too; the 2M city needs more than 2g).")] = None,
             as_json: Json = False):
     """Load every export of a manifest, resolve entities, write the outputs and a run report."""
     from creditgraph.pipeline import run_resolve
     from creditgraph.linkage.model import ModelRefused
     from creditgraph.loaders.manifest import ManifestError
-    _check_engine(engine, master, parquet, shuffle_partitions)
+    _check_engine(engine, master, parquet, shuffle_partitions, driver_memory)
     try:
         with render.steps("resolving") as step:
-            report = run_resolve(manifest, out, get_settings(), step, engine, master, parquet, shuffle_partitions)
+            report = run_resolve(manifest, out, get_settings(), step, engine, master, parquet, shuffle_partitions,
+                                 driver_memory)
     except ManifestError as e:
         raise typer.BadParameter(str(e), param_hint="'--manifest'") from None
     except (ModelRefused, NotImplementedError) as e:  # the data, not a bug: the message says what to change

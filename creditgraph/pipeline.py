@@ -23,23 +23,25 @@ OUTPUT_FILES = {"entities": "entities.csv", "mentions": "mentions.csv", "relatio
                 "unlinked": "unlinked.csv"}
 SHARE_ISSUES_LISTED = 20  # in run_report.json; share_issues.csv holds them all
 SPARK_SHUFFLE_PARTITIONS = 8  # `resolve --engine spark` without --shuffle-partitions (spark_io.run's default)
+SPARK_DRIVER_MEMORY = "4g"  # ... without --driver-memory (spark.session's default)
 
 
 def run_resolve(manifest_path: Path, out_dir: Path, settings: Settings, step=lambda name: None,
                 engine: str = "embedded", master: str = "local[*]", parquet: bool = False,
-                shuffle_partitions: int | None = None) -> dict:
+                shuffle_partitions: int | None = None, driver_memory: str | None = None) -> dict:
     """The whole job. Python's cyclic garbage collector is paused meanwhile: the job makes
     millions of small tuples and dicts and no cycles, and each full collection walks them all,
     which made the run grow faster than the data. engine="spark" runs the same stages on Spark
-    (linkage.spark, at `master`, with `shuffle_partitions` partitions per shuffle: 8 if None),
-    which writes the report itself."""
+    (linkage.spark, at `master`, with `shuffle_partitions` partitions per shuffle: 8 if None, and
+    `driver_memory` of heap: 4g if None), which writes the report itself."""
     if engine == "spark":
         from creditgraph.linkage import spark_io
         decisions = DecisionLog(settings.decisions_path).latest()
         partitions = shuffle_partitions or SPARK_SHUFFLE_PARTITIONS
+        heap = driver_memory or SPARK_DRIVER_MEMORY
         report = spark_io.run(manifest_path, out_dir, decisions, id_key(settings), step, master, parquet,
-                              shuffle_partitions=partitions)
-        report["shuffle_partitions"] = partitions
+                              shuffle_partitions=partitions, driver_memory=heap)
+        report["shuffle_partitions"], report["driver_memory"] = partitions, heap
         with write_private(out_dir / "run_report.json", encoding="utf-8") as f:
             f.write(json.dumps(report, ensure_ascii=False, indent=1, default=str))
         return report

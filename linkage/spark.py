@@ -71,9 +71,11 @@ def available() -> bool:
     return SparkSession is not None
 
 
-def session(master: str = "local[*]", shuffle_partitions: int = 8, driver_memory: str = "2g") -> "SparkSession":
+def session(master: str = "local[*]", shuffle_partitions: int = 8, driver_memory: str = "4g") -> "SparkSession":
     """A Spark session for the resolve; on a cluster (spark-submit), the one it already has.
-    The Python workers run this interpreter, which has creditgraph installed."""
+    The Python workers run this interpreter, which has creditgraph installed. The driver's heap
+    (in local mode, the executor's too): 2 GB lost a result piece of the 2M city's outputs on
+    their way to the driver (BENCHMARKS.md, Spark at scale), 4 GB holds it."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     return (SparkSession.builder.master(master).appName("creditgraph-resolve")

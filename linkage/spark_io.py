@@ -99,7 +99,8 @@ NOT_PRODUCED = {  # outputs of the embedded engine that the Spark engine does no
 
 
 def run(manifest_path: Path, out_dir: Path, decisions: dict, key: bytes, step=lambda name: None,
-        master: str = "local[*]", parquet: bool = False, shuffle_partitions: int = 8) -> dict:
+        master: str = "local[*]", parquet: bool = False, shuffle_partitions: int = 8,
+        driver_memory: str = "4g") -> dict:
     """The resolve job on Spark: outputs as pipeline.write_outputs writes them (the CSV files
     streamed through the driver one partition at a time, never held whole), Parquet beside them
     with `parquet` (written by the executors), and a run report."""
@@ -109,7 +110,7 @@ def run(manifest_path: Path, out_dir: Path, decisions: dict, key: bytes, step=la
     from creditgraph.linkage import spark as engine_spark
     from creditgraph.loaders.manifest import load_manifest
     started = time.perf_counter()
-    spark = engine_spark.session(master, shuffle_partitions)
+    spark = engine_spark.session(master, shuffle_partitions, driver_memory)
     private_dir(out_dir)
     timed = StageTimer(step)
     timings = timed.seconds

@@ -59,7 +59,9 @@ MISTAKES = {  # command -> what the one message must say
     "unknown verdict": (["review", "decide", "rq-0001", "maybe", "--who", "me", "--from", "{resolved}"], "different"),
     "bulk and changes": (["load", "--bulk", "--changes", "--from", "{resolved}"], "choose one"),
     "shuffle partitions, embedded": (["resolve", "--manifest", "{resolved}/run_report.json", "--out", "{tmp}/o",
-                                      "--shuffle-partitions", "4"], "--shuffle-partitions go with --engine spark"),
+                                      "--shuffle-partitions", "4"], "--driver-memory go with --engine spark"),
+    "driver memory, embedded": (["resolve", "--manifest", "{resolved}/run_report.json", "--out", "{tmp}/o",
+                                 "--driver-memory", "6g"], "--driver-memory go with --engine spark"),
 }
 
 
@@ -170,15 +172,18 @@ def test_resolve_records_its_output_and_later_stages_read_it_by_default(city, tm
     assert invoke("review", "list", "--json").exit_code == 0
 
 
-@pytest.mark.parametrize("given, expected", [([], 8), (["--shuffle-partitions", "32"], 32)])
+@pytest.mark.parametrize("given, expected", [([], (8, "4g")), (["--shuffle-partitions", "32"], (32, "4g")),
+                                             (["--driver-memory", "6g"], (8, "6g"))])
 def test_resolve_on_spark_passes_its_shuffle_partitions_on_and_reports_them(given, expected, city, tmp_path, data,
                                                                              monkeypatch):
-    """--shuffle-partitions reaches spark_io.run (Spark itself replaced: only the plumbing is checked)."""
+    """--shuffle-partitions and --driver-memory reach spark_io.run (Spark itself replaced: only the
+    plumbing is checked)."""
     from creditgraph.linkage import spark, spark_io
     seen = {}
 
-    def fake_run(manifest_path, out_dir, decisions, key, step, master, parquet, shuffle_partitions=8):
-        seen.update(master=master, shuffle_partitions=shuffle_partitions)
+    def fake_run(manifest_path, out_dir, decisions, key, step, master, parquet, shuffle_partitions=8,
+                 driver_memory="4g"):
+        seen.update(master=master, shuffle_partitions=shuffle_partitions, driver_memory=driver_memory)
         return {"engine": "spark", "master": master, "failed_sources": []}
     monkeypatch.setattr(spark, "available", lambda: True)
     monkeypatch.setattr(spark_io, "run", fake_run)
@@ -187,15 +192,19 @@ def test_resolve_on_spark_passes_its_shuffle_partitions_on_and_reports_them(give
     result = invoke("resolve", "--manifest", out / "manifest.yaml", "--out", resolved, "--engine", "spark",
                     "--master", "local[2]", *given, "--json")
     assert result.exit_code == 0, result.output
-    assert seen == {"master": "local[2]", "shuffle_partitions": expected}
+    partitions, heap = expected
+    assert seen == {"master": "local[2]", "shuffle_partitions": partitions, "driver_memory": heap}
     report = json.loads((resolved / "run_report.json").read_text(encoding="utf-8"))
-    assert report["shuffle_partitions"] == expected and json.loads(result.stdout)["shuffle_partitions"] == expected
+    assert (report["shuffle_partitions"], report["driver_memory"]) == expected
+    assert json.loads(result.stdout)["shuffle_partitions"] == partitions
 
 
-def test_resolve_refuses_no_shuffle_partitions(city, tmp_path, data):
+@pytest.mark.parametrize("given", [["--shuffle-partitions", "0"], ["--driver-memory", "6"],
+                                   ["--driver-memory", "lots"]])
+def test_resolve_refuses_no_shuffle_partitions_or_a_heap_that_is_no_size(given, city, tmp_path, data):
     out, _ = city
     result = invoke("resolve", "--manifest", out / "manifest.yaml", "--out", tmp_path / "o", "--engine", "spark",
-                    "--shuffle-partitions", "0")
+                    *given)
     assert result.exit_code == 2 and not (tmp_path / "o").exists(), result.output
 
 
