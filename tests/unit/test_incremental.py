@@ -281,3 +281,20 @@ def test_a_round_that_sees_the_same_changed_records_skips_the_partner_scan(town,
     ingested(town, town["batches"][:1], tmp_path / "every")
     assert with_skip < len(scans), "no round skipped its scan: the batch should make the set grow"
     assert same_outputs(tmp_path / "skip", tmp_path / "every") == {name: 0 for name in KEYS}
+
+
+def test_the_state_file_gives_back_every_frame_with_its_dtypes_and_index(tmp_path):
+    # written column by column (a pickle of a whole frame memoizes every string it writes)
+    import numpy as np
+    frame = pd.DataFrame({"text": ["营口", None, "鑫达"], "count": pd.array([1, None, 3], dtype="Int64"),
+                          "ratio": [0.5, np.nan, 1.0], "dept": pd.Categorical(["tax", "court", "tax"])})
+    odd_index = frame.set_axis([5, 5, 7])
+    state = incremental.State(frames={"mentions": frame, "relations": odd_index, "lists": frame.iloc[:0]},
+                              assign=frame, keys=odd_index, hard=pd.DataFrame(index=[1, 2]), models={},
+                              decisions={("a", "b"): "same"}, sources=["registry"], batches=["day-1"])
+    incremental._write_state(tmp_path / incremental.STATE_FILE, state)
+    back = incremental.load_state(tmp_path)
+    assert list(back.frames) == list(state.frames)
+    for name, df in [*state.frames.items(), *((k, getattr(state, k)) for k in incremental.STATE_TABLES)]:
+        pd.testing.assert_frame_equal(back.frames[name] if name in state.frames else getattr(back, name), df)
+    assert (back.decisions, back.sources, back.batches) == (state.decisions, state.sources, state.batches)
