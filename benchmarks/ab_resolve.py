@@ -20,9 +20,8 @@ import os
 import pathlib
 import shutil
 import statistics
-import subprocess
 
-from city_vs_splink import machine, timed_subprocess
+from city_vs_splink import commit, machine, timed_subprocess
 
 HERE = pathlib.Path(__file__).resolve().parent
 TIMED = {"wall_s": "wall", "cpu_s": "cpu", "peak_rss_mb": "peak_rss"}
@@ -44,7 +43,7 @@ def main() -> None:
             runs[label].append(run(pathlib.Path(path), args.city, args.work / label / str(round_)))
             print(label, round_, {k: runs[label][-1][k] for k in TIMED}, "load", os.getloadavg(), flush=True)
     result = {"city": str(args.city), "machine": machine(), "repeat": args.repeat,
-              "checkouts": {label: {"path": path, "commit": commit_of(pathlib.Path(path))} for label, path in checkouts.items()},
+              "checkouts": {label: {"path": path, "commit": commit(pathlib.Path(path))} for label, path in checkouts.items()},
               "runs": runs, "median": {label: medians(r) for label, r in runs.items()}}
     labels = list(checkouts)
     if len(labels) == 2:
@@ -81,12 +80,6 @@ def same_outputs(a: pathlib.Path, b: pathlib.Path) -> dict:
     """Per output file (run_report.json aside), whether the two runs wrote the same bytes."""
     names = sorted(({p.name for p in a.iterdir()} | {p.name for p in b.iterdir()}) - {"run_report.json"})
     return {n: (a / n).exists() and (b / n).exists() and filecmp.cmp(a / n, b / n, shallow=False) for n in names}
-
-
-def commit_of(checkout: pathlib.Path) -> str:
-    git = lambda *a: subprocess.run(["git", *a], cwd=checkout, capture_output=True, text=True).stdout.strip()
-    dirty = git("status", "--porcelain", "--", "linkage", "loaders", "creditgraph")
-    return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
 
 
 if __name__ == "__main__":

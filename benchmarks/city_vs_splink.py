@@ -238,10 +238,11 @@ def machine() -> dict:
             "python": sys.version.split()[0]}
 
 
-def commit() -> str:
-    """HEAD, marked '+dirty' when the code that runs (not benchmarks/) has uncommitted changes."""
+def commit(checkout: pathlib.Path = HERE.parent) -> str:
+    """HEAD of `checkout`, marked '+dirty' when the code that runs (not benchmarks/) has
+    uncommitted changes."""
     def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(["git", *a], cwd=checkout, capture_output=True, text=True).stdout.strip()
     dirty = git("status", "--porcelain", "--", "linkage", "loaders", "creditgraph")
     return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
 

@@ -494,7 +494,8 @@ def _told_apart(ids_of: dict[int, set], a: np.ndarray, b: np.ndarray) -> np.ndar
     code_a = np.array([one.get(c, -1) for c in a.tolist()], dtype=np.int64)  # -1: none, or several
     code_b = np.array([one.get(c, -1) for c in b.tolist()], dtype=np.int64)
     out = (code_a >= 0) & (code_b >= 0) & (code_a != code_b)
-    for k in np.flatnonzero(((code_a < 0) & np.isin(a, list(ids_of))) | ((code_b < 0) & np.isin(b, list(ids_of)))):
+    identified = list(ids_of)
+    for k in np.flatnonzero(((code_a < 0) & np.isin(a, identified)) | ((code_b < 0) & np.isin(b, identified))):
         x, y = ids_of.get(int(a[k])), ids_of.get(int(b[k]))
         out[k] = bool(x) and bool(y) and x.isdisjoint(y)
     return out
