@@ -98,6 +98,7 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
                                     triage.item_codes(res, codes[kind] != QUEUE_NEVER, out.unlinked))
                   for kind, res in kinds.items()}
     out.review = with_worth(out.review, out.mentions, out.relations, out.lists)
+    out.unlinked = unlinked_in_order(out.unlinked)
     out.share_issues = timed("share sums", shares_over_100, out.relations, out.entities)
     out.kinds = {kind: _for_state(res) for kind, res in kinds.items()}
     out.report = {"timings_s": timed.seconds,
@@ -538,20 +539,39 @@ def _review(res: KindResult, codes: np.ndarray) -> pd.DataFrame:
                      "score": round(float(pairs["prob"].iat[k]), 4),
                      "reason": pairs["status"].iat[k],
                      "evidence": json.dumps(evidence, ensure_ascii=False)})
-    return pd.DataFrame(rows, columns=["pair_id", "kind", "left_mention", "right_mention", "left_entity",
-                                       "right_entity", "score", "reason", "evidence"])
+    return pd.DataFrame(rows, columns=REVIEW_COLUMNS)
+
+
+REVIEW_COLUMNS = ["pair_id", "kind", "left_mention", "right_mention", "left_entity", "right_entity", "score", "reason",
+                  "evidence"]
 
 
 def with_worth(review: pd.DataFrame, mentions: pd.DataFrame, relations: pd.DataFrame,
                lists: pd.DataFrame) -> pd.DataFrame:
     """`worth`: what a decision on the pair settles, the mentions, relations and list records of
-    its two entities together; the queue is read most worth first (linkage.review.review_order),
-    so the first decisions settle the most."""
-    held = pd.concat([mentions["entity_id"], relations["from_id"], relations["to_id"],
-                      lists["entity_id"]]).value_counts()
+    its two entities together (`held_by`); the queue is read most worth first
+    (linkage.review.review_order), so the first decisions settle the most."""
+    return in_worth_order(review, held_by(mentions["entity_id"], relations, lists))
+
+
+def held_by(entity_ids: pd.Series, relations: pd.DataFrame, lists: pd.DataFrame) -> pd.Series:
+    """Per entity id, how many mentions, relation ends and list records it holds."""
+    return pd.concat([entity_ids, relations["from_id"], relations["to_id"], lists["entity_id"]]).value_counts()
+
+
+def in_worth_order(review: pd.DataFrame, held: pd.Series) -> pd.DataFrame:
+    """The queue with its `worth` (`held` of its two entities), as both engines write it: most
+    worth first, then by score, then by pair id."""
     worth = (held.reindex(review["left_entity"]).fillna(0).to_numpy()
              + held.reindex(review["right_entity"]).fillna(0).to_numpy())
-    return review.assign(worth=worth.astype(int))
+    ranked = review.assign(worth=worth.astype(int), _score=pd.to_numeric(review["score"], errors="coerce"))
+    return (ranked.sort_values(["worth", "_score", "pair_id"], ascending=[False, False, True], kind="stable")
+            .drop(columns="_score").reset_index(drop=True))
+
+
+def unlinked_in_order(unlinked: pd.DataFrame) -> pd.DataFrame:
+    """unlinked.csv as both engines write it: by kind, then mention id."""
+    return unlinked.sort_values(["kind", "mention_id"], kind="stable").reset_index(drop=True)
 
 
 def _row_related(m: pd.DataFrame, relations: pd.DataFrame, n: int) -> np.ndarray:

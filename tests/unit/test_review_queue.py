@@ -67,12 +67,25 @@ def test_the_queue_reads_most_worth_first_then_by_score(resolved, settings):
 def test_resolve_writes_each_pairs_worth():
     import pandas as pd
     from creditgraph.linkage.resolve import with_worth
-    review_ = pd.DataFrame({"pair_id": ["p1", "p2"], "left_entity": ["E-A", "E-B"], "right_entity": ["E-B", "P-X"]})
+    review_ = pd.DataFrame({"pair_id": ["p2", "p1"], "left_entity": ["E-B", "E-A"], "right_entity": ["P-X", "E-B"],
+                            "score": [0.99, 0.9]})
     mentions = pd.DataFrame({"entity_id": ["E-A", "E-A", "E-B", "P-X"]})
     relations = pd.DataFrame({"from_id": ["P-X"], "to_id": ["E-A"]})
     lists = pd.DataFrame({"entity_id": ["E-B", "E-B"]})
     # E-A: 2 mentions + 1 relation; E-B: 1 mention + 2 list records; P-X: 1 mention + 1 relation
-    assert list(with_worth(review_, mentions, relations, lists)["worth"]) == [3 + 3, 3 + 2]
+    out = with_worth(review_, mentions, relations, lists)
+    assert list(out["pair_id"]) == ["p1", "p2"] and list(out["worth"]) == [3 + 3, 3 + 2]  # most worth first
+
+
+def test_the_queue_is_written_by_worth_then_score_then_pair_id_whatever_the_engine_found_first():
+    import pandas as pd
+    from creditgraph.linkage.resolve import in_worth_order
+    held = pd.Series({"E-A": 2, "E-B": 2, "E-C": 1})
+    review_ = pd.DataFrame({"pair_id": ["d", "c", "b", "a"], "left_entity": ["E-C", "E-A", "E-A", "E-A"],
+                            "right_entity": ["E-C", "E-B", "E-B", "E-B"], "score": ["0.99", "0.5", "0.95", "0.95"]})
+    out = in_worth_order(review_, held)
+    assert list(out["pair_id"]) == ["a", "b", "c", "d"]  # scores as read back from CSV (text) compare as numbers
+    assert list(out.columns) == [*review_.columns, "worth"]
 
 
 def test_clusters_are_told_apart_when_both_carry_identifiers_and_share_none():
