@@ -161,6 +161,7 @@ def _print_spark_report(report: dict, out: Path) -> None:
                        f"resolved {report['mentions']:,} mentions into {ents.get('enterprise', 0):,} enterprises and "
                        f"{ents.get('person', 0):,} persons, {report['relations']:,} relations; "
                        f"{report['timings_s']['total']:.1f} s. Outputs in {out}."))
+    console.print(Text(render.queue_sentence(report["review_queue"], report["review_workload"])))
     console.print(Text("Not produced by the Spark engine yet (run --engine embedded for them):", style="yellow"))
     for name, why in report["not_produced"].items():
         console.print(Text(f"  {name}: {why}", style="yellow"))

@@ -97,23 +97,23 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(f, index=False)
 
 
-def _share_issues(issues: pd.DataFrame) -> dict:
+def share_issues(issues: pd.DataFrame) -> dict:
+    """run_report's `shares_over_100`: how many firms, the first SHARE_ISSUES_LISTED of them."""
     listed = issues.head(SHARE_ISSUES_LISTED)[["entity_id", "name", "shares_percent"]]
     return {"count": len(issues), "firms": listed.to_dict("records")}
 
 
-def review_workload(resolution: Resolution) -> dict:
+def review_workload(review: pd.DataFrame, unlinked: pd.DataFrame, mentions: int) -> dict:
     """What the run leaves to stewards, against its size: queue items per 1,000 mentions, in all
     and per reason, and the mentions left unlinked (unlinked.csv) per reason."""
-    mentions = max(len(resolution.mentions), 1)
-    by_reason = resolution.review["reason"].value_counts().to_dict() if len(resolution.review) else {}
-    per = {reason: round(k * 1000 / mentions, 3) for reason, k in sorted(by_reason.items())}
-    gone = resolution.unlinked
-    return {"items": len(resolution.review), "mentions": len(resolution.mentions),
-            "per_1000_mentions": {"total": round(len(resolution.review) * 1000 / mentions, 3), **per},
-            "items_with_candidates": int((resolution.review.get("candidates", pd.Series(dtype=str)) != "").sum()),
-            "unlinked": {"count": len(gone),
-                         "by_reason": gone["reason"].value_counts().to_dict() if len(gone) else {}}}
+    per_mentions = max(mentions, 1)
+    by_reason = review["reason"].value_counts().to_dict() if len(review) else {}
+    per = {reason: round(k * 1000 / per_mentions, 3) for reason, k in sorted(by_reason.items())}
+    return {"items": len(review), "mentions": mentions,
+            "per_1000_mentions": {"total": round(len(review) * 1000 / per_mentions, 3), **per},
+            "items_with_candidates": int((review.get("candidates", pd.Series(dtype=str)) != "").sum()),
+            "unlinked": {"count": len(unlinked),
+                         "by_reason": unlinked["reason"].value_counts().to_dict() if len(unlinked) else {}}}
 
 
 def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_s: float) -> dict:
@@ -132,8 +132,8 @@ def _report(load, resolution: Resolution, decisions: dict, load_s: float, total_
         "relations": len(resolution.relations),
         "list_records": len(resolution.lists),
         "review_queue": resolution.review["reason"].value_counts().to_dict() if len(resolution.review) else {},
-        "review_workload": review_workload(resolution),
-        "shares_over_100": _share_issues(resolution.share_issues),
+        "review_workload": review_workload(resolution.review, resolution.unlinked, len(resolution.mentions)),
+        "shares_over_100": share_issues(resolution.share_issues),
         "decisions_applied": len(decisions),
         "timings_s": {"load": round(load_s, 2), **resolution.report["timings_s"], "total": round(total_s, 2)},
         "mentions_per_s": round(len(resolution.mentions) / total_s) if total_s else None,

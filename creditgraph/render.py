@@ -110,13 +110,13 @@ def print_report(out: Console, report: dict, resolved: Path) -> None:
     out.print(Text(f"Resolved {n(report['mentions'])} mentions into {n(ents.get('enterprise', 0))} enterprises "
                    f"and {n(ents.get('person', 0))} persons, with {n(report['relations'])} relations and "
                    f"{n(report['list_records'])} list records."))
-    out.print(Text(_queue_sentence(report["review_queue"], report.get("review_workload"))))
+    out.print(Text(queue_sentence(report["review_queue"], report.get("review_workload"))))
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in report["timings_s"].items() if k != "total")
     rate = f" ({n(report['mentions_per_s'])} mentions a second)" if report.get("mentions_per_s") else ""
     out.print(Text(f"Took {report['timings_s']['total']:.2f} s{rate}: {timings}. Outputs in {resolved}."))
 
 
-def _queue_sentence(queue: dict, workload: dict | None = None) -> str:
+def queue_sentence(queue: dict, workload: dict | None = None) -> str:
     """The queue by reason; with the run's workload (run_report `review_workload`), per 1,000
     mentions and the mentions left unlinked."""
     per = (workload or {}).get("per_1000_mentions", {})

@@ -5,8 +5,8 @@ the data that are closed under it:
 - per mention (features: `linkage.prepare`), on any batch of mentions;
 - per connected component of the mentions' shared hard identifiers (records: `prepare`'s
   grouping), and per connected component of the candidate-pair graph (compare, score with the
-  fitted model, `linkage.cluster`, scores, entity-id bases: `engine.link_candidates`,
-  `resolve.entity_bases`). A partition holds whole components, in the global order (mentions by
+  fitted model, `linkage.cluster`, scores, entity-id bases, the review queue:
+  `engine.link_candidates`, `resolve.entity_bases`, `resolve._queue`). A partition holds whole components, in the global order (mentions by
   their position in the exports, records by their first mention), and is handed to that code
   at once: one call per partition instead of one per component, with the same result since
   nothing in those stages crosses a component.
@@ -23,6 +23,7 @@ No stage collects all mentions or all pairs to the driver; what it does collect 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pickle
 import sys
@@ -39,7 +40,9 @@ from creditgraph.linkage.engine import Records, link_candidates
 from creditgraph.linkage.model import MatchModel
 from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
                                          person_fields, person_numbers, person_records, training_draw, training_of)
-from creditgraph.linkage.resolve import _constraints, _kept_apart, _scores, entity_bases
+from creditgraph.linkage.resolve import (REVIEW_COLUMNS, KindResult, _constraints, _kept_apart, _queue, _scores,
+                                         entity_bases)
+from creditgraph.linkage.triage import UNLINKED_COLUMNS
 
 try:  # the optional extra `spark` (pyproject), imported by name: the base install goes without it
     F = importlib.import_module("pyspark.sql.functions")
@@ -107,6 +110,8 @@ class KindOutput:
     mentions: "DataFrame"  # pos, mention_id, cluster, score, entity_id
     features: "DataFrame"  # pos, mention_id, hard, feat (the pickled row of prepare's features)
     stats: dict = field(default_factory=dict)
+    queue: pd.DataFrame = field(default_factory=pd.DataFrame)  # resolve._queue's items (collected: few)
+    unlinked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNLINKED_COLUMNS))
 
 
 def resolve_kind(spark: "SparkSession", kind: str, mentions: "DataFrame", relations: "DataFrame",
@@ -130,12 +135,15 @@ def resolve_kind(spark: "SparkSession", kind: str, mentions: "DataFrame", relati
     fitted, em = _fit(spark, kind, model or MatchModel.load(kind), records, features, stage)
     comps = components(_edges(spark, records, cands, decisions), records.select(F.col("rec").alias("id")),
                        stage, "pair-components")
-    linked = stage("linked", _link(kind, fitted, records, cands, comps, decisions, key))
-    out = stage("mentions", linked.join(_deduped(linked), "cluster")
+    related = _related(relations, records)
+    linked = stage("linked", _link(kind, fitted, records, cands, comps, related, decisions, key))
+    placed = linked.where(F.col("item").isNull())
+    out = stage("mentions", placed.join(_deduped(placed), "cluster")
                 .select("pos", "mention_id", "cluster", "score", "entity_id"))
+    queue, unlinked = _items(linked, out, m)
     stats = {"records": records.count(), "pairs": cands.count(), "em": em, "skipped_blocks": skipped["count"],
              "largest_skipped": skipped["largest"], "model": fitted.describe()}
-    return KindOutput(out, features, stats)
+    return KindOutput(out, features, stats, queue, unlinked)
 
 
 # -- per mention ------------------------------------------------------------------------------
@@ -436,21 +444,39 @@ def _training(spark, kind: str, records: "DataFrame", features: "DataFrame", sta
 
 # -- linking per component --------------------------------------------------------------------
 
+# A row of `_link`'s output is a mention's place (item null) or one of its partition's review items
+# (only `item`: the queue row or unlinked.csv row as JSON, its entity ids still the clusters').
 LINKED = T.StructType([T.StructField("pos", T.LongType()), T.StructField("mention_id", T.StringType()),
                        T.StructField("cluster", T.LongType()), T.StructField("score", T.DoubleType()),
-                       T.StructField("base", T.StringType()), T.StructField("first", T.StringType())]
+                       T.StructField("base", T.StringType()), T.StructField("first", T.StringType()),
+                       T.StructField("item", T.StringType())]
                       ) if SparkSession else None
+QUEUE, UNLINKED = "queue", "unlinked"  # an item's `_what`
+QUEUE_COLUMNS = [*REVIEW_COLUMNS, "candidates"]  # triage.items adds the candidates
+
+
+def _related(relations: "DataFrame", records: "DataFrame") -> "DataFrame":
+    """(rec, related): the (from, to) mention pairs of the export rows that relate a mention of
+    the record to another mention of this kind (a branch and the parent its row names), for
+    resolve.queue_codes, which never queues such a pair."""
+    ids = _mention_ids(records)
+    pairs = (relations.select("from_mention", "to_mention")
+             .join(ids.select(F.col("mention_id").alias("from_mention"), "rec"), "from_mention")
+             .join(ids.select(F.col("mention_id").alias("to_mention")), "to_mention"))
+    return pairs.groupBy("rec").agg(F.collect_list(F.array("from_mention", "to_mention")).alias("related"))
 
 
 def _link(kind: str, model: MatchModel, records: "DataFrame", cands: "DataFrame", comps: "DataFrame",
-          decisions: dict, key: bytes) -> "DataFrame":
-    """engine.link_candidates, resolve._scores and resolve.entity_bases on whole components: each
-    record with its candidate partners, partitioned by component, in record order; pairs in
-    global (left, right) order, so ties in the clustering's descending-score merge fall as in
-    the embedded run."""
+          related: "DataFrame", decisions: dict, key: bytes) -> "DataFrame":
+    """engine.link_candidates, resolve._scores, resolve.entity_bases and the review queue
+    (resolve._queue) on whole components: each record with its candidate partners, partitioned
+    by component, in record order; pairs in global (left, right) order, so ties in the
+    clustering's descending-score merge fall as in the embedded run. Every scored pair, steward
+    decision and row relation lies within one component, so the queue's items do too."""
     partners = cands.groupBy("left").agg(F.collect_list("right").alias("partners")).withColumnRenamed("left", "rec")
     rows = (records.join(comps.withColumnRenamed("id", "rec"), "rec").join(partners, "rec", "left")
-            .select("rec", "comp", "hard_ids", "rep", "values", "conflicts", "members", "partners")
+            .join(related, "rec", "left")
+            .select("rec", "comp", "hard_ids", "rep", "values", "conflicts", "members", "partners", "related")
             .repartition("comp").sortWithinPartitions("rec"))
     ident = KIND[kind][4]
     spark = records.sparkSession
@@ -463,14 +489,77 @@ def _link(kind: str, model: MatchModel, records: "DataFrame", cands: "DataFrame"
         recs, m, f, cands_local, conflicts = _local(b, ident)
         local = Records({n: list(v) for n, v in _fields(b).items()}, [[] for _ in range(len(b))],
                         [frozenset(h) for h in b["hard_ids"]], list(b["rep"]), conflicts=conflicts)
-        must, cannot = _constraints(_among(steward.value, m["mention_id"]), m["mention_id"], m["record"].to_numpy())
+        among = _among(steward.value, m["mention_id"])
+        must, cannot = _constraints(among, m["mention_id"], m["record"].to_numpy())
         result = link_candidates(model, local, cands_local, cannot=cannot, must=must, fit=False)
         m["cluster"] = result.labels[m["record"].to_numpy()]
         score = _scores(m, f, result)
         bases, first = entity_bases(kind, m, f, key)
         yield pd.DataFrame({"pos": m["pos"], "mention_id": m["mention_id"], "cluster": recs[m["cluster"].to_numpy()],
-                            "score": score, "base": m["cluster"].map(bases), "first": m["cluster"].map(first)})
+                            "score": score, "base": m["cluster"].map(bases), "first": m["cluster"].map(first),
+                            "item": [None] * len(m)})
+        items = _partition_items(kind, m, f, local, result, recs, among, b["related"])
+        if items:
+            none = [None] * len(items)
+            yield pd.DataFrame({"pos": pd.array(none, dtype="Int64"), "mention_id": none,
+                                "cluster": pd.array(none, dtype="Int64"), "score": np.full(len(items), np.nan),
+                                "base": none, "first": none, "item": items})
     return rows.mapInPandas(run, LINKED)
+
+
+def _partition_items(kind: str, m: pd.DataFrame, f: pd.DataFrame, records: Records, result, recs: np.ndarray,
+                     decisions: dict, related: pd.Series) -> list[str]:
+    """resolve._queue on a partition's components, each item as JSON. The entity ids are not
+    known yet (they are deduplicated across partitions after): items name the clusters' global
+    numbers, which `_items` turns into entity ids; unlinked.csv's source and name come there too."""
+    pairs = [tuple(p) for ps in related if ps is not None for p in ps]
+    relations = pd.DataFrame(pairs or None, columns=["from_mention", "to_mention"])
+    m = m.assign(kind=kind, entity_id=recs[m["cluster"].to_numpy()].astype(str), source="", name="")
+    queue, unlinked, _ = _queue({kind: KindResult(m, f, records, result)}, decisions, relations)
+    return ([json.dumps({"_what": QUEUE, **row}, ensure_ascii=False) for row in queue.to_dict("records")]
+            + [json.dumps({"_what": UNLINKED, **row}, ensure_ascii=False) for row in unlinked.to_dict("records")])
+
+
+def _items(linked: "DataFrame", placed: "DataFrame", m: "DataFrame") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The kind's queue items and unlinked mentions (few: collected) with their clusters'
+    entity ids, and the unlinked mentions' source and name."""
+    rows = [json.loads(r["item"]) for r in linked.where(F.col("item").isNotNull()).select("item").toLocalIterator()]
+    what = [r.pop("_what") for r in rows]
+    queue = pd.DataFrame([r for r, w in zip(rows, what) if w == QUEUE], columns=QUEUE_COLUMNS)
+    unlinked = pd.DataFrame([r for r, w in zip(rows, what) if w == UNLINKED], columns=UNLINKED_COLUMNS)
+    named = [*queue["left_entity"], *queue["right_entity"],
+             *(c["entity_id"] for text in queue["candidates"] if text for c in json.loads(text)),
+             *(e for text in unlinked["candidate_entities"] for e in text.split("|"))]
+    entity_of = _entity_ids_of(placed, {int(c) for c in named})
+    queue["left_entity"], queue["right_entity"] = queue["left_entity"].map(entity_of), queue["right_entity"].map(entity_of)
+    queue["candidates"] = [_renamed(text, entity_of) for text in queue["candidates"]]
+    unlinked["candidate_entities"] = ["|".join(sorted(entity_of[e] for e in text.split("|")))
+                                      for text in unlinked["candidate_entities"]]
+    if len(unlinked):
+        want = placed.sparkSession.createDataFrame(unlinked[["mention_id"]], "mention_id string")
+        seen = m.join(F.broadcast(want), "mention_id").select("mention_id", "source", "name").toPandas()
+        seen = seen.set_index("mention_id")
+        unlinked["source"], unlinked["name"] = (unlinked["mention_id"].map(seen[c]) for c in ("source", "name"))
+    return queue, unlinked
+
+
+def _entity_ids_of(placed: "DataFrame", clusters: set[int]) -> dict[str, str]:
+    """{str(cluster): entity id} of these clusters."""
+    if not clusters:
+        return {}
+    want = placed.sparkSession.createDataFrame([(c,) for c in sorted(clusters)], "cluster long")
+    got = placed.join(F.broadcast(want), "cluster").select("cluster", "entity_id").distinct().toPandas()
+    return {str(c): e for c, e in zip(got["cluster"], got["entity_id"])}
+
+
+def _renamed(candidates: str, entity_of: dict[str, str]) -> str:
+    """An item's `candidates` JSON (triage._choice) with entity ids for cluster numbers."""
+    if not candidates:
+        return candidates
+    listed = json.loads(candidates)
+    for c in listed:
+        c["entity_id"] = entity_of[c["entity_id"]]
+    return json.dumps(listed, ensure_ascii=False)
 
 
 def _local(b: pd.DataFrame, ident: str):

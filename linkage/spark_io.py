@@ -21,7 +21,8 @@ from creditgraph.loaders.reader import COLUMNS, _read_one
 from creditgraph.loaders.removals import apply_removals
 
 from creditgraph.linkage.resolve import (ENTITY_COLUMNS, MENTION_OUTPUT_COLUMNS, RELATION_OUTPUT_COLUMNS,
-                                         StageTimer)
+                                         SHARES_TOLERANCE, StageTimer, in_worth_order, shares_over_100,
+                                         unlinked_in_order)
 from creditgraph.linkage.spark import DataFrame, F, SparkSession, T  # None without the extra `spark`
 
 try:
@@ -90,9 +91,6 @@ def _concat(parts: list[pd.DataFrame], k: str) -> pd.DataFrame:
 # -- the job and its outputs ------------------------------------------------------------------
 
 NOT_PRODUCED = {  # outputs of the embedded engine that the Spark engine does not write yet
-    "review_queue.csv": "the review queue (linkage.triage) is built by the embedded engine only",
-    "unlinked.csv": "triage's unlinked mentions come with the review queue",
-    "share_issues.csv": "shares over 100% are checked by the embedded engine only",
     "scored_pairs.npz": "`creditgraph evaluate`'s threshold charts need the embedded engine's scored pairs",
     "incremental_state.pkl": "`creditgraph ingest` continues an embedded run only",
 }
@@ -150,12 +148,43 @@ def write(spark, out_dir: Path, loaded: Loaded, kinds: dict, key: bytes, parquet
     shown, clear = mask_rejects(loaded.frames["rejects"])
     _write_csv(shown, out_dir / "rejects.csv")
     _write_csv(clear, out_dir / "rejects_vault.csv")
+    review = _review_queue(spark, kinds, m, relations, lists)
+    unlinked = unlinked_in_order(pd.concat([out.unlinked for out in kinds.values()], ignore_index=True))
+    share_issues = _shares_over_100(spark, relations, entities)
+    for frame, name in ((review, "review_queue.csv"), (unlinked, "unlinked.csv"), (share_issues, "share_issues.csv")):
+        _write_csv(frame, out_dir / name)
     if parquet:  # written by the executors, one part per partition
         for name, frame in (("mentions", m.select(*MENTION_OUTPUT_COLUMNS)), ("entities", entities),
                             ("relations", relations)):
             frame.write.mode("overwrite").parquet(str(out_dir / "parquet" / name))
     counts["entities"] = by_kind
+    counts.update(review=review, unlinked=unlinked, share_issues=share_issues)
     return counts
+
+
+def _review_queue(spark, kinds: dict, m: "DataFrame", relations: "DataFrame", lists: pd.DataFrame) -> pd.DataFrame:
+    """Both kinds' items (linkage.spark: found per component, collected: few) with their worth,
+    counted in Spark for the entities they name only."""
+    queue = pd.concat([out.queue for out in kinds.values()], ignore_index=True)
+    named = sorted(set(queue["left_entity"]) | set(queue["right_entity"]))
+    if not named:
+        return in_worth_order(queue, pd.Series(dtype="int64"))
+    want = F.broadcast(spark.createDataFrame([(e,) for e in named], "entity_id string"))
+    ends = (m.select("entity_id").unionByName(relations.select(F.col("from_id").alias("entity_id")))
+            .unionByName(relations.select(F.col("to_id").alias("entity_id"))))
+    held = ends.join(want, "entity_id").groupBy("entity_id").count().toPandas().set_index("entity_id")["count"]
+    return in_worth_order(queue, held.add(lists["entity_id"].value_counts(), fill_value=0))
+
+
+def _shares_over_100(spark, relations: "DataFrame", entities: "DataFrame") -> pd.DataFrame:
+    """resolve.shares_over_100 on the shareholdings of the firms whose shares sum past 100%
+    (found in Spark; those firms' rows collected: few)."""
+    held = (relations.where(F.col("type") == "SHAREHOLDER_OF")
+            .withColumn("share", F.col("ratio").cast("double")).where(F.col("share").isNotNull()))
+    over = held.groupBy("to_id").agg(F.sum("share").alias("total")).where(F.col("total") > SHARES_TOLERANCE)
+    rows = held.join(over.select("to_id"), "to_id").select(*RELATION_OUTPUT_COLUMNS).toPandas()
+    names = entities.join(over.select(F.col("to_id").alias("entity_id")), "entity_id").select("entity_id", "name")
+    return shares_over_100(rows, names.toPandas())
 
 
 def _stream(df: "DataFrame", path: Path, columns: list[str], chunk: int = 100_000) -> int:
@@ -249,7 +278,8 @@ def _whole_frame(batches) -> pd.DataFrame | None:
 
 
 def _report(loaded: Loaded, kinds: dict, counts: dict, decisions: dict, timings: dict, master: str) -> dict:
-    """pipeline._report's figures that this engine has, and what it does not produce yet."""
+    """pipeline._report's figures, and what this engine does not produce yet."""
+    from creditgraph.pipeline import review_workload, share_issues
     sources = [vars(r) for r in loaded.reports]
     read, accepted, rejected = (sum(r[k] for r in sources) for k in ("rows_read", "accepted", "rejected"))
     return {
@@ -261,6 +291,9 @@ def _report(loaded: Loaded, kinds: dict, counts: dict, decisions: dict, timings:
         "entities": counts["entities"],
         "relations": counts["relations"],
         "list_records": counts["list_records"],
+        "review_queue": counts["review"]["reason"].value_counts().to_dict() if len(counts["review"]) else {},
+        "review_workload": review_workload(counts["review"], counts["unlinked"], counts["mentions"]),
+        "shares_over_100": share_issues(counts["share_issues"]),
         "not_produced": NOT_PRODUCED,
         "decisions_applied": len(decisions),
         "timings_s": timings,

@@ -5,10 +5,11 @@ both tests take about 4 minutes on a quiet 2-core machine; CREDITGRAPH_SPARK_PAR
 and _PERSONS set a smaller city for a quick run). Steward decisions (one `same`, one `different`)
 go to both engines, so must-links and cannot-links are compared too. The CLI test runs
 `creditgraph resolve --engine spark` and compares its output files with the embedded engine's,
-byte for byte.
+byte for byte, the review queue, the mentions left unlinked and the share sums included.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def decisions(city) -> dict:
 
 
 def test_spark_gives_every_mention_the_embedded_entity_id(city, spark, decisions, tmp_path):
-    want = _embedded(city / "manifest.yaml", decisions).mentions.set_index("mention_id")["entity_id"]
+    embedded = _embedded(city / "manifest.yaml", decisions)
+    want = embedded.mentions.set_index("mention_id")["entity_id"]
     loaded = spark_io.load(spark, load_manifest(city / "manifest.yaml"), tmp_path / "staging")
     kinds = spark_engine.resolve(spark, loaded.mentions, loaded.relations, decisions, KEY, tmp_path / "work")
     got = pd.concat([k.mentions.select("mention_id", "entity_id").toPandas() for k in kinds.values()])
@@ -79,10 +81,18 @@ def test_spark_gives_every_mention_the_embedded_entity_id(city, spark, decisions
         same = want[d.left] == want[d.right]
         assert same == (d.verdict == Verdict.SAME)
     assert all(k.stats["pairs"] > 0 for k in kinds.values())
+    # the queue and the unlinked mentions, found per component, are the embedded engine's items
+    queue = pd.concat([k.queue for k in kinds.values()]).sort_values("pair_id", ignore_index=True)
+    pd.testing.assert_frame_equal(queue, embedded.review.drop(columns="worth").sort_values("pair_id", ignore_index=True),
+                                  check_dtype=False)
+    unlinked = pd.concat([k.unlinked for k in kinds.values()]).sort_values("mention_id", ignore_index=True)
+    pd.testing.assert_frame_equal(unlinked, embedded.unlinked.sort_values("mention_id", ignore_index=True),
+                                  check_dtype=False)
+    assert len(queue) and len(unlinked)
 
 
 SAME_FILES = ["mentions.csv", "entities.csv", "relations.csv", "list_records.csv", "identity_vault.csv",
-              "rejects.csv", "rejects_vault.csv"]
+              "rejects.csv", "rejects_vault.csv", "review_queue.csv", "unlinked.csv", "share_issues.csv"]
 
 
 def test_cli_spark_writes_the_embedded_outputs(city, spark, tmp_path, monkeypatch):
@@ -96,14 +106,17 @@ def test_cli_spark_writes_the_embedded_outputs(city, spark, tmp_path, monkeypatc
         result = runner.invoke(app, ["resolve", "--manifest", str(city / "manifest.yaml"),
                                      "--out", str(tmp_path / engine), *extra])
         assert result.exit_code == 0, result.output
-    assert "review_queue.csv" in result.output  # the Spark run says what it does not write yet
+    assert "scored_pairs.npz" in result.output  # the Spark run says what it does not write yet
+    reports = [json.loads((tmp_path / e / "run_report.json").read_text()) for e in ("embedded", "spark")]
+    for figure in ("review_queue", "review_workload", "shares_over_100"):
+        assert reports[0][figure] == reports[1][figure], figure
+    assert reports[1]["review_workload"]["items"] > 0 and reports[1]["review_workload"]["unlinked"]["count"] > 0
     for name in SAME_FILES:
         embedded, spark_out = (tmp_path / e / name for e in ("embedded", "spark"))
         assert embedded.read_bytes() == spark_out.read_bytes(), name
     assert len(pd.read_csv(tmp_path / "spark" / "mentions.csv")) > 0
     assert len(spark.read.parquet(str(tmp_path / "spark" / "parquet" / "mentions")).collect()) == \
         len(pd.read_csv(tmp_path / "spark" / "mentions.csv"))
-    assert not (tmp_path / "spark" / "review_queue.csv").exists()
     assert not (tmp_path / "spark" / "_staging").exists()  # the staged rows are removed after the run
     ingest = runner.invoke(app, ["ingest", "--manifest", str(city / "manifest.yaml"), "--into", str(tmp_path / "spark")])
     assert ingest.exit_code == 1 and "--engine spark" in ingest.output
