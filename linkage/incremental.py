@@ -47,6 +47,7 @@ from scipy.sparse.csgraph import connected_components
 
 from creditgraph.base.files import open_private, private_dir, write_private
 from creditgraph.linkage import resolve as R
+from creditgraph.linkage import triage
 from creditgraph.linkage.blocking import candidate_pairs
 from creditgraph.linkage.compare import compare_pairs
 from creditgraph.linkage.decisions import Decision
@@ -714,7 +715,8 @@ def _outputs(out_dir: Path, state: State, frames: dict, assign: pd.DataFrame, do
     out["entities.csv"] = _entities(old_entities, was, done, renamed, key)
     out["relations.csv"] = _relations(old_relations, frames["relations"], entity_of, was | now)
     out["list_records.csv"] = R._lists(frames["lists"], entity_of)
-    out["review_queue.csv"] = _review(out_dir, done, decisions, frames["relations"], ids, entity_of, out)
+    out["review_queue.csv"], out["unlinked.csv"] = _review(out_dir, done, decisions, frames["relations"], ids,
+                                                           entity_of, renamed, out)
     out["share_issues.csv"] = R.shares_over_100(out["relations.csv"], out["entities.csv"])
     out["identity_vault.csv"] = _vault(out_dir, was, done, renamed)
     changes = _changes(state.assign, assign, ids, renamed, old_lists, out["list_records.csv"])
@@ -770,20 +772,29 @@ def _csv_number(value) -> str:
 
 
 def _review(out_dir: Path, done: list[Relinked], decisions: dict, relations: pd.DataFrame, ids: set,
-            entity_of: pd.Series, out: dict) -> pd.DataFrame:
-    """The stored queue without pairs that touch the re-linked set, plus that set's pairs."""
+            entity_of: pd.Series, renamed: dict, out: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored queue and unlinked mentions without those of the re-linked set, plus that set's
+    (resolve's own queue function on it)."""
+    kinds = {r.res.mentions["kind"].iat[0]: r.res for r in done if len(r.res.mentions)}
+    fresh, gone = R._queue(kinds, decisions, relations)[:2] if kinds else (pd.DataFrame(), pd.DataFrame())
     old = pd.read_csv(out_dir / "review_queue.csv", dtype=str, keep_default_na=False)
     old = old[~old["left_mention"].isin(ids) & ~old["right_mention"].isin(ids)]
     old = old.assign(left_entity=old["left_mention"].map(entity_of), right_entity=old["right_mention"].map(entity_of))
-    fresh = review_rows({r.res.mentions["kind"].iat[0]: r.res for r in done if len(r.res.mentions)},
-                        decisions, relations)
     queue = pd.concat([old.drop(columns=["worth"], errors="ignore"), fresh.astype(str)], ignore_index=True)
-    return R.with_worth(queue, out["mentions.csv"], out["relations.csv"], out["list_records.csv"])
+    queue = R.with_worth(queue, out["mentions.csv"], out["relations.csv"], out["list_records.csv"])
+    return queue, _unlinked(out_dir, gone, ids, renamed)
 
 
-def review_rows(kinds: dict, decisions: dict, relations: pd.DataFrame) -> pd.DataFrame:
-    """The review rows of re-linked sets, by resolve's own queue function."""
-    return R._queue(kinds, decisions, relations)[0] if kinds else pd.DataFrame()
+def _unlinked(out_dir: Path, fresh: pd.DataFrame, ids: set, renamed: dict) -> pd.DataFrame:
+    """unlinked.csv: the stored rows of mentions outside the re-linked set (their candidates'
+    ids renamed as the batch renamed them), and the set's own."""
+    path = out_dir / "unlinked.csv"
+    old = pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else pd.DataFrame(
+        columns=triage.UNLINKED_COLUMNS)
+    old = old[~old["mention_id"].isin(ids)]
+    old = old.assign(candidate_entities=["|".join(sorted(renamed.get(e, e) for e in text.split("|")))
+                                         for text in old["candidate_entities"]])
+    return R.unlinked_in_order(pd.concat([old, fresh.astype(str)], ignore_index=True))
 
 
 def _vault(out_dir: Path, was: set, done: list[Relinked], renamed: dict) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from creditgraph.synth.generate import generate
 TEST_KEY = "incremental-test-key-0123456789abcdef"
 KEYS = {"entities.csv": ["entity_id"], "relations.csv": ["from_id", "to_id", "type", "role"],
         "list_records.csv": ["record_uid"], "identity_vault.csv": ["entity_id", "id_number"],
-        "review_queue.csv": ["pair_id"], "mentions.csv": ["mention_id"]}
+        "review_queue.csv": ["pair_id"], "mentions.csv": ["mention_id"], "unlinked.csv": ["mention_id"]}
 
 
 def city(root: Path, enterprises: int = 2000, persons: int = 3000, rows: int = 150) -> dict:
@@ -59,7 +59,8 @@ def full_of_final(c: dict, into: Path):
 def as_full(resolution) -> dict[str, pd.DataFrame]:
     return {"entities.csv": resolution.entities, "relations.csv": resolution.relations,
             "list_records.csv": resolution.lists, "identity_vault.csv": resolution.vault,
-            "review_queue.csv": resolution.review, "mentions.csv": resolution.mentions}
+            "review_queue.csv": resolution.review, "mentions.csv": resolution.mentions,
+            "unlinked.csv": resolution.unlinked}
 
 
 def differences(out_dir: Path, full: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -178,20 +179,48 @@ def ending_batch(c: dict, out: Path, terms: int = 4) -> dict:
     batch_raw = {"dataset": raw["dataset"], "sources": [
         {**specs[name], "mode": "delta", "op": OP} for name in deltas]}
     batch = write_batch(batch_raw, deltas, out / "batch", "csv", lambda n, f, p: f.to_csv(p, index=False))
-    finals = {"court_dishonest": final, "court_removals": final_removals}
-    (out / "final").mkdir(parents=True, exist_ok=True)
-    sources = []
-    for s in raw["sources"]:
-        if s["name"] in finals:
-            path = out / "final" / f"{s['name']}.csv"
-            finals[s["name"]].to_csv(path, index=False)
-            sources.append({**s, "file": str(path), "encoding": "utf-8"})
-        else:
-            sources.append({**s, "file": str((city_dir / s["file"]).resolve())})
-    manifest = out / "final" / "manifest.yaml"
-    manifest.write_text(yaml.safe_dump({**raw, "sources": sources}, allow_unicode=True, sort_keys=False),
-                        encoding="utf-8")
+    manifest = final_exports(c, out / "final", {"court_dishonest": final, "court_removals": final_removals})
     uid = lambda rid: f"court_dishonest:{rid}:dishonest_debtor"
     return {"batch": batch, "final": manifest, "ended": {uid(r): d for r, d in ends.items()},
             "removed": {uid(target["record_id"]): removed_on},
             "owners": lists.set_index("record_uid")["entity_id"].to_dict()}
+
+
+def final_exports(c: dict, out: Path, finals: dict[str, pd.DataFrame]) -> Path:
+    """The city's manifest with these sources' rows replaced by `finals` (the exports after a
+    batch, for the full resolve it must equal)."""
+    raw = yaml.safe_load((c["root"] / "city" / "manifest.yaml").read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    sources = []
+    for s in raw["sources"]:
+        if s["name"] in finals:
+            path = out / f"{s['name']}.csv"
+            finals[s["name"]].to_csv(path, index=False)
+            sources.append({**s, "file": str(path), "encoding": "utf-8"})
+        else:
+            sources.append({**s, "file": str((c["root"] / "city" / s["file"]).resolve())})
+    manifest = out / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump({**raw, "sources": sources}, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+    return manifest
+
+
+def source_rows(c: dict, source: str) -> tuple[dict, pd.DataFrame]:
+    """A source of the city: its manifest entry and its rows, as text."""
+    from creditgraph.synth.batches import _read
+    raw = yaml.safe_load((c["root"] / "city" / "manifest.yaml").read_text(encoding="utf-8"))
+    spec = next(s for s in raw["sources"] if s["name"] == source)
+    return spec, _read(c["root"] / "city" / spec["file"])
+
+
+def source_batch(c: dict, out: Path, source: str, deleted: list[str], inserted: pd.DataFrame) -> dict:
+    """A delta batch of one source: rows deleted by record id, rows inserted; and the final exports."""
+    from creditgraph.synth.batches import OP
+    raw = yaml.safe_load((c["root"] / "city" / "manifest.yaml").read_text(encoding="utf-8"))
+    spec, rows = source_rows(c, source)
+    gone = rows[rows[spec["record_id"]].isin(deleted)][[spec["record_id"]]].assign(**{OP: "delete"})
+    delta = pd.concat([gone, inserted.assign(**{OP: "insert"})], ignore_index=True)
+    batch_raw = {"dataset": raw["dataset"], "sources": [{**spec, "mode": "delta", "op": OP}]}
+    batch = write_batch(batch_raw, {source: delta}, out / "batch", "csv", lambda n, f, p: f.to_csv(p, index=False))
+    final = pd.concat([rows[~rows[spec["record_id"]].isin(deleted)], inserted], ignore_index=True)
+    return {"batch": batch, "final": final_exports(c, out / "final", {source: final})}

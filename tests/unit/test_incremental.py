@@ -16,7 +16,8 @@ from creditgraph.base.settings import id_key
 from creditgraph.linkage import incremental
 from creditgraph.linkage.decisions import Decision, DecisionLog, Verdict
 from incremental_helpers import (KEYS, as_full, as_xlsx, batch_frames, city, differences, full_of_final, ingest_all,
-                                 ending_batch, ingested, same_outputs, with_bad_insert, write_batch)
+                                 ending_batch, ingested, same_outputs, source_batch, source_rows,
+                                 with_bad_insert, write_batch)
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +261,25 @@ def test_records_ended_and_removed_are_named_and_equal_a_full_resolve(town, tmp_
     assert lists.loc[list(day["removed"]), "removed_on"].to_dict() == day["removed"]
     kinds = pd.read_csv(into / "changes_records.csv", dtype=str)
     assert set(kinds.loc[kinds["change"] == "ended", "record_uid"]) == set(day["ended"])
+    diffs = differences(into, as_full(full_of_final(dict(town, final=day["final"]), into)))
+    assert {name: len(d) for name, d in diffs.items()} == {name: 0 for name in diffs}
+
+
+def test_unlinked_mentions_follow_the_batch_and_equal_a_full_resolve(town, tmp_path):
+    """A bare firm name that several firms carry is left unlinked (unlinked.csv). A batch deletes
+    such a row and sends the same name again under another record id: the old mention leaves
+    unlinked.csv, the new one is in it, as a full resolve of the final exports has them."""
+    before = pd.read_csv(town["full"] / "unlinked.csv", dtype=str, keep_default_na=False)
+    assert len(before), "the town has no unlinked mention: pick a size that has one"
+    source, record_id, _ = before["mention_id"].iat[0].split(":")
+    spec, rows = source_rows(town, source)
+    again = rows[rows[spec["record_id"]] == record_id].assign(**{spec["record_id"]: "UNLINKED-AGAIN-1"})
+    day = source_batch(town, tmp_path, source, [record_id], again)
+    into = tmp_path / "out"
+    ingested(town, [day["batch"]], into)
+    after = pd.read_csv(into / "unlinked.csv", dtype=str, keep_default_na=False)
+    assert before["mention_id"].iat[0] not in set(after["mention_id"])
+    assert f"{source}:UNLINKED-AGAIN-1:subject" in set(after["mention_id"])
     diffs = differences(into, as_full(full_of_final(dict(town, final=day["final"]), into)))
     assert {name: len(d) for name, d in diffs.items()} == {name: 0 for name in diffs}
 
