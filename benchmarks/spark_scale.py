@@ -19,7 +19,8 @@ user+sys at its last sample (up to 0.5 s of a process's end is missed). /usr/bin
 is kept beside it as cpu_s_rusage: it misses the JVM, which the CLI's process does not wait for.
 Quality is scored as `creditgraph evaluate` and benchmarks/scale.py score it
 (`linkage.evaluate.evaluate` against OUT/truth/mentions.csv: pairwise and B-cubed P/R per kind),
-and the two engines' entity ids are compared mention by mention.
+the two engines' entity ids are compared mention by mention, and every output file both write
+(the review queue, unlinked mentions and share sums included) byte for byte.
 The JSON (--out, default benchmarks/results/spark_scale.json) is rewritten after every step, so a
 run cut short keeps what it finished. Run anything at 2M (or a Spark run over ~3 GB) under
 .cache/tools/bigrun: the whole script, so that waiting for a slot is not timed.
@@ -27,6 +28,7 @@ run cut short keeps what it finished. Run anything at 2M (or a Spark run over ~3
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -116,7 +118,9 @@ def run_size(size: str, row: dict, city: str | None, args, save) -> None:
                 save()
             if len(outs) == 2:
                 row["runs"][-1]["same_entity_ids"] = same_ids(outs["embedded"], outs["spark"])
-                print(f"{size}: same entity ids {row['runs'][-1]['same_entity_ids']}", flush=True)
+                row["runs"][-1]["same_files"] = same_files(outs["embedded"], outs["spark"])
+                print(f"{size}: same entity ids {row['runs'][-1]['same_entity_ids']}; "
+                      f"same files {row['runs'][-1]['same_files']}", flush=True)
                 save()
             for out in outs.values():
                 shutil.rmtree(out, ignore_errors=True)
@@ -337,6 +341,26 @@ def same_ids(embedded: pathlib.Path, spark: pathlib.Path) -> dict:
     equal = int((joined["entity_id_embedded"] == joined["entity_id_spark"]).sum())
     return {"mentions_embedded": len(a), "mentions_spark": len(b), "equal": equal,
             "all_equal": equal == len(a) == len(b) == len(joined)}
+
+
+OUTPUTS = ("mentions.csv", "entities.csv", "relations.csv", "list_records.csv", "identity_vault.csv", "rejects.csv",
+           "rejects_vault.csv", "review_queue.csv", "unlinked.csv", "share_issues.csv")  # both engines write them
+
+
+def same_files(embedded: pathlib.Path, spark: pathlib.Path) -> dict[str, bool]:
+    """Per output file both engines write, whether the two are the same bytes (SHA-256 of each,
+    read in pieces: the 2M files are larger than is worth holding)."""
+    return {name: _digest(embedded / name) == _digest(spark / name) for name in OUTPUTS}
+
+
+def _digest(path: pathlib.Path) -> str | None:
+    if not path.exists():
+        return None
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for piece in iter(lambda: f.read(1 << 20), b""):
+            h.update(piece)
+    return h.hexdigest()
 
 
 # --- summary -----------------------------------------------------------------------------------

@@ -59,6 +59,18 @@ def test_one_different_entity_id_is_reported(bench, tmp_path):
     assert bench.same_ids(tmp_path / "a", tmp_path / "a")["all_equal"]
 
 
+def test_an_output_file_that_differs_by_one_byte_or_is_missing_is_reported(bench, tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for output in bench.OUTPUTS:
+            (tmp_path / name / output).write_text("pair_id,score\np1,0.99\n")
+    (tmp_path / "b" / "review_queue.csv").write_text("pair_id,score\np1,0.98\n")
+    (tmp_path / "b" / "unlinked.csv").unlink()
+    same = bench.same_files(tmp_path / "a", tmp_path / "b")
+    assert {name for name, equal in same.items() if not equal} == {"review_queue.csv", "unlinked.csv"}
+    assert all(bench.same_files(tmp_path / "a", tmp_path / "a").values())
+
+
 def test_the_cpu_of_a_grandchild_is_counted(bench, tmp_path):
     busy = "import time; t = time.process_time()\nwhile time.process_time() - t < 1.5: pass"
     child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {busy!r}])"
