@@ -1,6 +1,7 @@
 """The embedded `creditgraph resolve` against the Spark engine on local[2], per city size (issue 12).
 
     python benchmarks/spark_scale.py --sizes 500k
+    .cache/tools/bigrun python benchmarks/spark_scale.py --sizes 10m --engines spark --shuffle-partitions 32
     .cache/tools/bigrun python benchmarks/spark_scale.py --sizes 500k 2m --city 2m=/tmp/cg-ingest5/d2m/city
 
 Per size a city is generated under --work (`creditgraph synth OUT --enterprises E --persons P
@@ -41,7 +42,7 @@ import time
 import pandas as pd
 import psutil
 
-from city_vs_splink import SEED, SIZES, commit, machine
+from city_vs_splink import SEED, SIZES as CITY_SIZES, commit, machine
 from creditgraph.linkage.evaluate import KEY, evaluate
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -50,6 +51,7 @@ ENV = {"CREDITGRAPH_ID_KEY": "bench"}  # the same key for both engines: the ids 
 SPARK_DEFAULTS = {"spark.eventLog.enabled": "true", "spark.eventLog.compress": "false",
                   "spark.executor.processTreeMetrics.enabled": "true"}
 SAMPLE_S = 0.5
+SIZES = {**CITY_SIZES, "10m": (900_000, 1_350_000)}  # the issue's 10M: five times the 2M city (--engines spark)
 
 
 def main() -> None:
