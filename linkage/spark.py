@@ -141,7 +141,8 @@ def resolve_kind(spark: "SparkSession", kind: str, mentions: "DataFrame", relati
     out = stage("mentions", placed.join(_deduped(placed), "cluster")
                 .select("pos", "mention_id", "cluster", "score", "entity_id"))
     queue, unlinked = _items(linked, out, m)
-    stats = {"records": records.count(), "pairs": cands.count(), "em": em, "skipped_blocks": skipped["count"],
+    stats = {"records": records.count(), "pairs": _scored(spark, records, cands).distinct().count(), "em": em,
+             "skipped_blocks": skipped["count"],
              "largest_skipped": skipped["largest"], "model": fitted.describe()}
     return KindOutput(out, features, stats, queue, unlinked)
 
@@ -332,11 +333,7 @@ def components(edges: "DataFrame", nodes: "DataFrame", stage, name: str, max_rou
 def _edges(spark, records: "DataFrame", cands: "DataFrame", decisions: dict) -> "DataFrame":
     """What links records in one clustering: candidate pairs, the conflicts prepare found (scored
     for review) and the steward's decisions (must-links and cannot-links)."""
-    conflict = records.select("rec", "conflicts").rdd.flatMap(
-        lambda r: [(r["rec"], other) for other, _ in pickle.loads(r["conflicts"])])
-    edges = cands.select(F.col("left").alias("src"), F.col("right").alias("dst"))
-    if not conflict.isEmpty():
-        edges = edges.unionByName(spark.createDataFrame(conflict, "src long, dst long"))
+    edges = _scored(spark, records, cands).select(F.col("left").alias("src"), F.col("right").alias("dst"))
     if decisions:
         named = spark.createDataFrame([(a, b) for a, b in decisions], "a string, b string")
         mentions = _mention_ids(records)
@@ -344,6 +341,17 @@ def _edges(spark, records: "DataFrame", cands: "DataFrame", decisions: dict) -> 
                  .join(mentions.select(F.col("mention_id").alias("b"), F.col("rec").alias("dst")), "b"))
         edges = edges.unionByName(pairs.select("src", "dst"))
     return edges
+
+
+def _scored(spark, records: "DataFrame", cands: "DataFrame") -> "DataFrame":
+    """(left, right): the pairs engine.link_candidates scores, the candidate pairs and the
+    conflicts prepare found (two records sharing a secondary identifier, kept apart by their
+    primary ones), which blocking need not have paired; a pair may come twice."""
+    conflict = records.select("rec", "conflicts").rdd.flatMap(
+        lambda r: [(r["rec"], other) for other, _ in pickle.loads(r["conflicts"])])
+    if conflict.isEmpty():
+        return cands.select("left", "right")
+    return cands.select("left", "right").unionByName(spark.createDataFrame(conflict, "left long, right long"))
 
 
 def _mention_ids(records: "DataFrame") -> "DataFrame":

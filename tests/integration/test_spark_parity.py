@@ -81,6 +81,9 @@ def test_spark_gives_every_mention_the_embedded_entity_id(city, spark, decisions
         same = want[d.left] == want[d.right]
         assert same == (d.verdict == Verdict.SAME)
     assert all(k.stats["pairs"] > 0 for k in kinds.values())
+    # the pairs scored: blocking's candidates and the conflicts it did not pair, as the embedded engine counts them
+    assert {kind: k.stats["pairs"] for kind, k in kinds.items()} == {
+        kind: embedded.report[kind]["pairs"] for kind in kinds}
     # the queue and the unlinked mentions, found per component, are the embedded engine's items
     queue = pd.concat([k.queue for k in kinds.values()]).sort_values("pair_id", ignore_index=True)
     pd.testing.assert_frame_equal(queue, embedded.review.drop(columns="worth").sort_values("pair_id", ignore_index=True),
