@@ -6,9 +6,9 @@ the data that are closed under it:
 - per connected component of the mentions' shared hard identifiers (records: `prepare`'s
   grouping), and per connected component of the candidate-pair graph (compare, score with the
   fitted model, `linkage.cluster`, scores, entity-id bases, the review queue:
-  `engine.link_candidates`, `resolve.entity_bases`, `resolve._queue`). A partition holds whole components, in the global order (mentions by
-  their position in the exports, records by their first mention), and is handed to that code
-  at once: one call per partition instead of one per component, with the same result since
+  `engine.link_candidates`, `resolve.entity_bases`, `resolve._queue`). A partition holds whole
+  components, in the global order (mentions by their position in the exports, records by their
+  first mention), and is handed to that code at once: one call per partition instead of one per component, with the same result since
   nothing in those stages crosses a component.
 Three stages are global and differ in form, not in rule:
 - blocking counts each key's records over the whole data set (the cap of
