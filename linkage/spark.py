@@ -8,8 +8,8 @@ the data that are closed under it:
   fitted model, `linkage.cluster`, scores, entity-id bases, the review queue:
   `engine.link_candidates`, `resolve.entity_bases`, `resolve._queue`). A partition holds whole
   components, in the global order (mentions by their position in the exports, records by their
-  first mention), and is handed to that code at once: one call per partition instead of one per component, with the same result since
-  nothing in those stages crosses a component.
+  first mention), and is handed to that code at once: one call per partition instead of one per
+  component, with the same result since nothing in those stages crosses a component.
 Three stages are global and differ in form, not in rule:
 - blocking counts each key's records over the whole data set (the cap of
   `blocking.candidate_pairs`) and pairs the records of a block by a self-join;
