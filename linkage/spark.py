@@ -528,9 +528,10 @@ def _partition_items(kind: str, m: pd.DataFrame, f: pd.DataFrame, records: Recor
             + [json.dumps({"_what": UNLINKED, **row}, ensure_ascii=False) for row in unlinked.to_dict("records")])
 
 
-def _items(linked: "DataFrame", placed: "DataFrame", m: "DataFrame") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The kind's queue items and unlinked mentions (few: collected) with their clusters'
-    entity ids, and the unlinked mentions' source and name."""
+def _items(linked: "DataFrame", assigned: "DataFrame", m: "DataFrame") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The kind's queue items and unlinked mentions (few: collected) with their clusters' entity
+    ids (`assigned`: the mentions with cluster and entity id), and the unlinked mentions' source
+    and name."""
     rows = [json.loads(r["item"]) for r in linked.where(F.col("item").isNotNull()).select("item").toLocalIterator()]
     what = [r.pop("_what") for r in rows]
     queue = pd.DataFrame([r for r, w in zip(rows, what) if w == QUEUE], columns=QUEUE_COLUMNS)
@@ -538,25 +539,25 @@ def _items(linked: "DataFrame", placed: "DataFrame", m: "DataFrame") -> tuple[pd
     named = [*queue["left_entity"], *queue["right_entity"],
              *(c["entity_id"] for text in queue["candidates"] if text for c in json.loads(text)),
              *(e for text in unlinked["candidate_entities"] for e in text.split("|"))]
-    entity_of = _entity_ids_of(placed, {int(c) for c in named})
+    entity_of = _entity_ids_of(assigned, {int(c) for c in named})
     queue["left_entity"], queue["right_entity"] = queue["left_entity"].map(entity_of), queue["right_entity"].map(entity_of)
     queue["candidates"] = [_renamed(text, entity_of) for text in queue["candidates"]]
     unlinked["candidate_entities"] = ["|".join(sorted(entity_of[e] for e in text.split("|")))
                                       for text in unlinked["candidate_entities"]]
     if len(unlinked):
-        want = placed.sparkSession.createDataFrame(unlinked[["mention_id"]], "mention_id string")
+        want = assigned.sparkSession.createDataFrame(unlinked[["mention_id"]], "mention_id string")
         seen = m.join(F.broadcast(want), "mention_id").select("mention_id", "source", "name").toPandas()
         seen = seen.set_index("mention_id")
         unlinked["source"], unlinked["name"] = (unlinked["mention_id"].map(seen[c]) for c in ("source", "name"))
     return queue, unlinked
 
 
-def _entity_ids_of(placed: "DataFrame", clusters: set[int]) -> dict[str, str]:
+def _entity_ids_of(assigned: "DataFrame", clusters: set[int]) -> dict[str, str]:
     """{str(cluster): entity id} of these clusters."""
     if not clusters:
         return {}
-    want = placed.sparkSession.createDataFrame([(c,) for c in sorted(clusters)], "cluster long")
-    got = placed.join(F.broadcast(want), "cluster").select("cluster", "entity_id").distinct().toPandas()
+    want = assigned.sparkSession.createDataFrame([(c,) for c in sorted(clusters)], "cluster long")
+    got = assigned.join(F.broadcast(want), "cluster").select("cluster", "entity_id").distinct().toPandas()
     return {str(c): e for c, e in zip(got["cluster"], got["entity_id"])}
 
 
