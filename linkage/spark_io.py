@@ -187,24 +187,23 @@ def _shares_over_100(spark, relations: "DataFrame", entities: "DataFrame") -> pd
     return shares_over_100(rows, names.toPandas())
 
 
-def _stream(df: "DataFrame", path: Path, columns: list[str], chunk: int = 100_000) -> int:
-    """Rows of a sorted DataFrame into one CSV file, a partition at a time through the driver."""
+def _stream(df: "DataFrame", path: Path, columns: list[str]) -> int:
+    """Rows of a sorted DataFrame into one CSV file. The executors format each Arrow batch as CSV
+    text with pandas' to_csv (as the embedded engine writes its files); the driver appends the
+    pieces in partition order, a partition at a time, never the whole file. (Rows fetched one by
+    one as Python objects and formatted on the driver cost a single core most of the writing.)"""
     from creditgraph.base.files import write_private
-    rows, n, first = [], 0, True
+
+    def as_csv(batches):
+        for b in batches:
+            yield pd.DataFrame({"rows": [len(b)], "text": [b.to_csv(index=False, header=False)]})
+    n = 0
     with write_private(path, encoding="utf-8", newline="") as f:
-        for row in df.select(*columns).toLocalIterator():
-            rows.append(tuple(row))
-            if len(rows) >= chunk:
-                n += _flush(f, rows, columns, first)
-                rows, first = [], False
-        n += _flush(f, rows, columns, first)
+        f.write(pd.DataFrame(columns=columns).to_csv(index=False))
+        for piece in df.select(*columns).mapInPandas(as_csv, "rows long, text string").toLocalIterator():
+            f.write(piece["text"])
+            n += piece["rows"]
     return n
-
-
-def _flush(f, rows: list, columns: list[str], header: bool) -> int:
-    if rows or header:
-        pd.DataFrame(rows, columns=columns).to_csv(f, index=False, header=header)
-    return len(rows)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
