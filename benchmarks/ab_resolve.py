@@ -2,6 +2,7 @@
 
     git worktree add /tmp/before OLD && python3 -m venv /tmp/before/.venv && /tmp/before/.venv/bin/pip install -e /tmp/before
     python benchmarks/ab_resolve.py --city CITY --checkout before=/tmp/before --checkout after=. --repeat 3
+    python benchmarks/ab_resolve.py ... --resolve-args '--engine spark --master local[2]'   # the Spark engine
 
 Each checkout runs its own `.venv/bin/creditgraph resolve` (a fresh process and data directory,
 the same id key), in turns (before, after, before, after...), so that a shared machine's load
@@ -18,6 +19,7 @@ import filecmp
 import json
 import os
 import pathlib
+import shlex
 import shutil
 import statistics
 
@@ -33,16 +35,18 @@ def main() -> None:
     parser.add_argument("--checkout", action="append", required=True, metavar="LABEL=PATH",
                         help="a checkout with its own .venv (twice: before and after)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--resolve-args", default="", help="more `creditgraph resolve` arguments for every run")
     parser.add_argument("--work", type=pathlib.Path, default=pathlib.Path("/tmp/cg-ab-resolve"))
     parser.add_argument("--out", type=pathlib.Path, default=HERE / "results" / "ab_resolve.json")
     args = parser.parse_args()
     checkouts = dict(c.split("=", 1) for c in args.checkout)
     runs = {label: [] for label in checkouts}
+    extra = shlex.split(args.resolve_args)
     for round_ in range(args.repeat):
         for label, path in checkouts.items():
-            runs[label].append(run(pathlib.Path(path), args.city, args.work / label / str(round_)))
+            runs[label].append(run(pathlib.Path(path), args.city, args.work / label / str(round_), extra))
             print(label, round_, {k: runs[label][-1][k] for k in TIMED}, "load", os.getloadavg(), flush=True)
-    result = {"city": str(args.city), "machine": machine(), "repeat": args.repeat,
+    result = {"city": str(args.city), "machine": machine(), "repeat": args.repeat, "resolve_args": extra,
               "checkouts": {label: {"path": path, "commit": commit(pathlib.Path(path))} for label, path in checkouts.items()},
               "runs": runs, "median": {label: medians(r) for label, r in runs.items()}}
     labels = list(checkouts)
@@ -55,13 +59,13 @@ def main() -> None:
     print(json.dumps({k: result[k] for k in ("median", "ratio", "outputs_identical") if k in result}, indent=1))
 
 
-def run(checkout: pathlib.Path, city: pathlib.Path, work: pathlib.Path) -> dict:
+def run(checkout: pathlib.Path, city: pathlib.Path, work: pathlib.Path, extra: list[str]) -> dict:
     out, data = work / "out", work / "data"
     for d in (out, data):
         shutil.rmtree(d, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     timed = timed_subprocess([str(checkout / ".venv" / "bin" / "creditgraph"), "resolve", "--manifest",
-                              str(city / "manifest.yaml"), "--out", str(out)],
+                              str(city / "manifest.yaml"), "--out", str(out), *extra],
                              env={"CREDITGRAPH_DATA": str(data), "CREDITGRAPH_ID_KEY": "bench"}, log=work / "resolve.log")
     report = json.loads((out / "run_report.json").read_text(encoding="utf-8"))
     return {"wall_s": timed["wall_s"], "cpu_s": timed["cpu_s"], "peak_rss_mb": timed["peak_rss_mb"],

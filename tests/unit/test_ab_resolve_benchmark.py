@@ -1,5 +1,7 @@
 """benchmarks/ab_resolve.py's own arithmetic: medians per checkout and the byte-for-byte
 comparison of two runs' outputs (the run report, which holds times, left out)."""
+import pathlib
+
 import pytest
 
 from benchmark_scripts import load_benchmark
@@ -26,3 +28,18 @@ def test_outputs_compare_byte_for_byte_except_the_run_report(bench, tmp_path):
         (d / "run_report.json").write_text(str(d))
     (a / "unlinked.csv").write_text("")
     assert bench.same_outputs(a, b) == {"entities.csv": False, "mentions.csv": True, "unlinked.csv": False}
+
+
+def test_every_run_passes_the_extra_resolve_arguments(bench, tmp_path, monkeypatch):
+    seen = []
+
+    def fake_timed(cmd, env, log):
+        seen.append(cmd)
+        out = pathlib.Path(cmd[cmd.index("--out") + 1])
+        out.mkdir(parents=True)
+        (out / "run_report.json").write_text('{"timings_s": {"writing outputs": 1.5}}')
+        return {"wall_s": 2.0, "cpu_s": 1.0, "peak_rss_mb": 10, "peak_tree_rss_mb": 12}
+    monkeypatch.setattr(bench, "timed_subprocess", fake_timed)
+    got = bench.run(tmp_path / "checkout", tmp_path / "city", tmp_path / "work", ["--engine", "spark"])
+    assert seen[0][-2:] == ["--engine", "spark"] and seen[0][1] == "resolve"
+    assert got["stages_s"] == {"writing outputs": 1.5}
