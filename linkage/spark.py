@@ -4,12 +4,20 @@ One pipeline, two executors. Every rule is the embedded engine's own code, calle
 the data that are closed under it:
 - per mention (features: `linkage.prepare`), on any batch of mentions;
 - per connected component of the mentions' shared hard identifiers (records: `prepare`'s
-  grouping), and per connected component of the candidate-pair graph (compare, score with the
-  fitted model, `linkage.cluster`, scores, entity-id bases, the review queue:
-  `engine.link_candidates`, `resolve.entity_bases`, `resolve._queue`). A partition holds whole
-  components, in the global order (mentions by their position in the exports, records by their
-  first mention), and is handed to that code at once: one call per partition instead of one per
-  component, with the same result since nothing in those stages crosses a component.
+  grouping), and per connected component of the pairs that can move the clustering or the queue
+  (compare, score with the fitted model, `linkage.cluster`, scores, entity-id bases, the review
+  queue: `engine.link_candidates`, `resolve.entity_bases`, `resolve._queue`). A partition holds
+  whole components, in the global order (mentions by their position in the exports, records by
+  their first mention), and is handed to that code at once: one call per partition instead of one
+  per component, with the same result since nothing in those stages crosses a component.
+  The components are those of the candidate pairs scored at or above the lower of the match and
+  review thresholds (`_weighed`), of the conflicts and of the steward's decisions, not of every
+  candidate pair: weak pairs chain most records into one component as a city grows (persons at
+  500k mentions: 56,545 of 70,776 records; enterprises at 10M: 1,053,805 of 1,053,913), which
+  one task would then cluster alone. A pair below both thresholds is never merged, never
+  ambiguous, blocked or queued; the clustering reads such pairs only between two clusters it is
+  about to merge (`cluster._well_supported`), which a stronger pair already puts in one component,
+  where they are scored again with the rest.
 Three stages are global and differ in form, not in rule:
 - blocking counts each key's records over the whole data set (the cap of
   `blocking.candidate_pairs`) and pairs the records of a block by a self-join;
@@ -35,9 +43,10 @@ import pandas as pd
 
 from creditgraph.linkage import engine
 from creditgraph.linkage.blocking import Candidates
+from creditgraph.linkage.compare import compare_pairs
 from creditgraph.linkage.decisions import Decision
 from creditgraph.linkage.engine import Records, link_candidates
-from creditgraph.linkage.model import MatchModel
+from creditgraph.linkage.model import MatchModel, probability_of
 from creditgraph.linkage.prepare import (enterprise_features, enterprise_fields, enterprise_records, person_features,
                                          person_fields, person_numbers, person_records, training_draw, training_of)
 from creditgraph.linkage.resolve import (REVIEW_COLUMNS, KindResult, _constraints, _kept_apart, _queue, _scores,
@@ -133,7 +142,8 @@ def resolve_kind(spark: "SparkSession", kind: str, mentions: "DataFrame", relati
     cands, skipped = _candidates(records)
     cands = stage("candidates", cands)
     fitted, em = _fit(spark, kind, model or MatchModel.load(kind), records, features, stage)
-    comps = components(_edges(spark, records, cands, decisions), records.select(F.col("rec").alias("id")),
+    weighed = stage("weighed", _weighed(fitted, records, cands))
+    comps = components(_edges(spark, records, weighed, decisions), records.select(F.col("rec").alias("id")),
                        stage, "pair-components")
     related = _related(relations, records)
     linked = stage("linked", _link(kind, fitted, records, cands, comps, related, decisions, key))
@@ -330,10 +340,34 @@ def components(edges: "DataFrame", nodes: "DataFrame", stage, name: str, max_rou
     raise RuntimeError(f"connected components did not settle in {max_rounds} rounds")
 
 
-def _edges(spark, records: "DataFrame", cands: "DataFrame", decisions: dict) -> "DataFrame":
-    """What links records in one clustering: candidate pairs, the conflicts prepare found (scored
-    for review) and the steward's decisions (must-links and cannot-links)."""
-    edges = _scored(spark, records, cands).select(F.col("left").alias("src"), F.col("right").alias("dst"))
+def _weighed(model: MatchModel, records: "DataFrame", cands: "DataFrame") -> "DataFrame":
+    """(left, right): the candidate pairs whose probability under the fitted model reaches the
+    lower of the match and review thresholds, scored on the executors as engine.link_candidates
+    scores them (`compare_pairs`, then `probability_of` the log odds)."""
+    floor = min(model.match_threshold, model.review_threshold)
+    values = records.select("rec", "values")
+    pairs = (cands.select("left", "right")
+             .join(values.select(F.col("rec").alias("left"), F.col("values").alias("lv")), "left")
+             .join(values.select(F.col("rec").alias("right"), F.col("values").alias("rv")), "right"))
+
+    def run(batches):
+        for b in batches:
+            n = len(b)
+            if not n:
+                continue
+            rows = [pickle.loads(v) for v in b["lv"]] + [pickle.loads(v) for v in b["rv"]]
+            both = {name: [r[name] for r in rows] for name in (rows[0] if rows else {})}
+            levels = compare_pairs(model, both, np.arange(n), np.arange(n, 2 * n))
+            keep = probability_of(model.log_odds(levels)) >= floor
+            yield b.loc[keep, ["left", "right"]]
+    return pairs.mapInPandas(run, "left long, right long")
+
+
+def _edges(spark, records: "DataFrame", pairs: "DataFrame", decisions: dict) -> "DataFrame":
+    """What links records in one clustering: the pairs that can move it (`_weighed`), the
+    conflicts prepare found (scored for review) and the steward's decisions (must-links and
+    cannot-links)."""
+    edges = _scored(spark, records, pairs).select(F.col("left").alias("src"), F.col("right").alias("dst"))
     if decisions:
         named = spark.createDataFrame([(a, b) for a, b in decisions], "a string, b string")
         mentions = _mention_ids(records)
@@ -481,7 +515,10 @@ def _link(kind: str, model: MatchModel, records: "DataFrame", cands: "DataFrame"
     by component, in record order; pairs in global (left, right) order, so ties in the
     clustering's descending-score merge fall as in the embedded run. Every scored pair, steward
     decision and row relation lies within one component, so the queue's items do too."""
-    partners = cands.groupBy("left").agg(F.collect_list("right").alias("partners")).withColumnRenamed("left", "rec")
+    within = (cands.join(comps.select(F.col("id").alias("left"), F.col("comp").alias("lc")), "left")
+              .join(comps.select(F.col("id").alias("right"), F.col("comp").alias("rc")), "right")
+              .where(F.col("lc") == F.col("rc")))  # a pair across components is below both thresholds
+    partners = within.groupBy("left").agg(F.collect_list("right").alias("partners")).withColumnRenamed("left", "rec")
     rows = (records.join(comps.withColumnRenamed("id", "rec"), "rec").join(partners, "rec", "left")
             .join(related, "rec", "left")
             .select("rec", "comp", "hard_ids", "rep", "values", "conflicts", "members", "partners", "related")

@@ -13,8 +13,11 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from creditgraph.linkage import spark as spark_engine
 from creditgraph.linkage import spark_io
@@ -92,6 +95,21 @@ def test_spark_gives_every_mention_the_embedded_entity_id(city, spark, decisions
     pd.testing.assert_frame_equal(unlinked, embedded.unlinked.sort_values("mention_id", ignore_index=True),
                                   check_dtype=False)
     assert len(queue) and len(unlinked)
+    for kind in kinds:  # and it clustered components of the pairs that can move it, not of every candidate pair
+        every, partitioned = _largest_components(tmp_path / "work" / kind)
+        assert partitioned < every, kind
+
+
+def _largest_components(work: Path) -> tuple[int, int]:
+    """The largest component of every candidate pair, and of the pairs the engine partitioned by
+    (the last round of its `pair-components` labels), in records."""
+    cands = pd.read_parquet(work / "candidates")
+    labels = pd.read_parquet(max(work.glob("pair-components-[0-9]*"), key=lambda d: int(d.name.rsplit("-", 1)[1])))
+    ids, ends = np.unique(np.r_[labels["id"], cands["left"], cands["right"]], return_inverse=True)  # rec: a position
+    left, right = ends[len(labels):len(labels) + len(cands)], ends[len(labels) + len(cands):]
+    graph = coo_matrix((np.ones(len(cands)), (left, right)), shape=(len(ids), len(ids)))
+    every = np.bincount(connected_components(graph, directed=False)[1]).max()
+    return int(every), int(labels["comp"].value_counts().max())
 
 
 SAME_FILES = ["mentions.csv", "entities.csv", "relations.csv", "list_records.csv", "identity_vault.csv",
