@@ -513,8 +513,9 @@ def _link(kind: str, model: MatchModel, records: "DataFrame", cands: "DataFrame"
     """engine.link_candidates, resolve._scores, resolve.entity_bases and the review queue
     (resolve._queue) on whole components: each record with its candidate partners, partitioned
     by component, in record order; pairs in global (left, right) order, so ties in the
-    clustering's descending-score merge fall as in the embedded run. Every scored pair, steward
-    decision and row relation lies within one component, so the queue's items do too."""
+    clustering's descending-score merge fall as in the embedded run. Every pair that can be merged
+    or queued and every steward decision lies within one component, so the queue's items do too
+    (a row relation across components is dropped: it only keeps a pair out of the queue)."""
     within = (cands.join(comps.select(F.col("id").alias("left"), F.col("comp").alias("lc")), "left")
               .join(comps.select(F.col("id").alias("right"), F.col("comp").alias("rc")), "right")
               .where(F.col("lc") == F.col("rc")))  # a pair across components is below both thresholds
