@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from creditgraph.loaders.manifest import Manifest
 from creditgraph.loaders.reader import COLUMNS, _read_one
@@ -25,11 +27,6 @@ from creditgraph.linkage.resolve import (ENTITY_COLUMNS, MENTION_OUTPUT_COLUMNS,
                                          unlinked_in_order)
 from creditgraph.linkage.spark import DataFrame, F, SparkSession, T  # None without the extra `spark`
 
-try:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-except ImportError:  # comes with the extra `spark`; linkage.spark.available() says so to the CLI
-    pa = pq = None
 
 NUMERIC = {"line": "int64", "ratio": "float64", "amount": "float64"}
 STAGED = ("mentions", "relations")  # the large tables; the others come back to the driver
