@@ -1,17 +1,17 @@
 """How large the connected components of each kind's scored-pair graph are: the unit the Spark
-engine partitions its clustering by (linkage/spark.py, `components` over `_scored` pairs), so a
-task holds at least the largest one.
+engine partitions its clustering by (linkage/spark.py, `components`), so a task holds at least
+the largest one.
 
     python benchmarks/pair_components.py OUT [OUT ...] [--out benchmarks/results/pair_components.json]
 
 OUT is an embedded `creditgraph resolve` output (it reads `scored_pairs.npz`: every pair the
 clustering was given, with its weight). Per kind: the records, and the components (count, largest,
 the five largest) of the graph of
-- every scored pair (what the Spark engine's components are built from today),
+- every scored pair (what the Spark engine's components were built from until `ab43d3b`),
 - the pairs at or above the review threshold's weight (what the review queue can show),
 - the pairs at or above the match threshold's weight (what the clustering can merge on).
-The two smaller graphs say how far partitions would shrink if components were built from pairs
-scored first; which floor keeps the clustering and the queue exact is argued in docs/scale.md.
+The engine now builds them from pairs at or above the lower of the two (with conflicts and
+decisions); why that floor keeps the clustering and the queue exact is argued in docs/scale.md.
 """
 from __future__ import annotations
 
