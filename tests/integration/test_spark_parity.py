@@ -102,14 +102,14 @@ def test_spark_gives_every_mention_the_embedded_entity_id(city, spark, decisions
 
 def _largest_components(work: Path) -> tuple[int, int]:
     """The largest component of every candidate pair, and of the pairs the engine partitioned by
-    (the last round of its `pair-components` labels), in records."""
+    (the stars of its last `pair-components` round: a centre and its leaves), in records."""
     cands = pd.read_parquet(work / "candidates")
-    labels = pd.read_parquet(max(work.glob("pair-components-[0-9]*"), key=lambda d: int(d.name.rsplit("-", 1)[1])))
-    ids, ends = np.unique(np.r_[labels["id"], cands["left"], cands["right"]], return_inverse=True)  # rec: a position
-    left, right = ends[len(labels):len(labels) + len(cands)], ends[len(labels) + len(cands):]
-    graph = coo_matrix((np.ones(len(cands)), (left, right)), shape=(len(ids), len(ids)))
+    rounds = sorted(work.glob("pair-components-[0-9]*"), key=lambda d: int(d.name.rsplit("-", 1)[1]))
+    stars = pd.read_parquet(rounds[-1] if rounds else work / "pair-components-edges")
+    ids, ends = np.unique(np.r_[cands["left"], cands["right"]], return_inverse=True)  # rec: a position
+    graph = coo_matrix((np.ones(len(cands)), (ends[:len(cands)], ends[len(cands):])), shape=(len(ids), len(ids)))
     every = np.bincount(connected_components(graph, directed=False)[1]).max()
-    return int(every), int(labels["comp"].value_counts().max())
+    return int(every), int(stars["src"].value_counts().max()) + 1
 
 
 SAME_FILES = ["mentions.csv", "entities.csv", "relations.csv", "list_records.csv", "identity_vault.csv",
