@@ -1,4 +1,5 @@
-"""Fixtures for the graph store tests against the local Neo4j (scripts/test starts it).
+"""Fixtures for the graph store tests against the local Neo4j (scripts/test starts it), and
+the Spark session of the Spark engine's tests.
 
 NEO4J_URI (default bolt://127.0.0.1:7687); the tests wipe the database they load into, so
 they refuse a URI that is not on the loopback address. Without a reachable server the Neo4j
@@ -42,3 +43,13 @@ def neo4j_store(neo4j_uri):
     store.wipe()
     yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A local[2] Spark session per test module (a module's CLI tests start and stop their own)."""
+    from creditgraph.linkage import spark as spark_engine
+    session = spark_engine.session("local[2]", shuffle_partitions=4)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    spark_engine.stop(session)

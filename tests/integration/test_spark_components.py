@@ -6,19 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from creditgraph.linkage import spark as spark_engine
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = spark_engine.session("local[2]", shuffle_partitions=4)
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    spark_engine.stop(session)
 
 
 def _spark_labels(spark, tmp_path, edges: list[tuple[int, int]], nodes: list[int]) -> tuple[dict, int]:

@@ -40,14 +40,6 @@ def city(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def spark():
-    session = spark_engine.session("local[2]", shuffle_partitions=4)
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    spark_engine.stop(session)
-
-
 def _embedded(manifest: Path, decisions: dict):
     load = read_manifest(load_manifest(manifest))
     return resolve(apply_removals(load.frames(), load.reports), decisions, KEY)
