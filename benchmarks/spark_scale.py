@@ -20,6 +20,7 @@ user+sys at its last sample (up to 0.5 s of a process's end is missed). /usr/bin
 is kept beside it as cpu_s_rusage: it misses the JVM, which the CLI's process does not wait for.
 Quality is scored as `creditgraph evaluate` and benchmarks/scale.py score it
 (`linkage.evaluate.evaluate` against OUT/truth/mentions.csv: pairwise and B-cubed P/R per kind),
+the mentions left unlinked and the review queue's items counted per kind and reason,
 the two engines' entity ids are compared mention by mention, and every output file both write
 (the review queue, unlinked mentions and share sums included) byte for byte.
 The JSON (--out, default benchmarks/results/spark_scale.json) is rewritten after every step, so a
@@ -168,7 +169,8 @@ def resolve(engine: str, city: pathlib.Path, out: pathlib.Path, work: pathlib.Pa
            **measured(cmd, env, work / f"resolve-{engine}.log")}
     report = json.loads((out / "run_report.json").read_text(encoding="utf-8"))
     run.update(mentions=report["mentions"], stages_s=report.get("timings_s"), entities=report.get("entities"),
-               linkage=_counts(report.get("linkage") or {}), quality=quality(out, city))
+               linkage=_counts(report.get("linkage") or {}), quality=quality(out, city),
+               left_for_stewards=left_for_stewards(out))
     if engine == "spark":
         run["spark"] = event_log(events)
     shutil.rmtree(data, ignore_errors=True)
@@ -332,6 +334,18 @@ def quality(out: pathlib.Path, city: pathlib.Path) -> dict:
     keep = ("precision", "recall", "f1", "bcubed_precision", "bcubed_recall")
     return {"mentions_scored": scored["mentions_scored"],
             **{kind: {k: scored[kind][k] for k in keep if k in scored[kind]} for kind in ("enterprise", "person")}}
+
+
+def left_for_stewards(out: pathlib.Path) -> dict:
+    """The mentions left unlinked and the review queue's items, per kind and reason, counted
+    before the outputs are deleted (what a recall below target is made of)."""
+    counts = {}
+    for name in ("unlinked", "review_queue"):
+        path = out / f"{name}.csv"
+        frame = pd.read_csv(path, dtype=str, usecols=["kind", "reason"]) if path.exists() else None
+        counts[name] = {} if frame is None else {
+            f"{kind} {why}": int(n) for (kind, why), n in frame.value_counts(["kind", "reason"], sort=False).items()}
+    return counts
 
 
 def same_ids(embedded: pathlib.Path, spark: pathlib.Path) -> dict:

@@ -83,3 +83,13 @@ def test_a_failed_run_says_how_its_log_ends(bench, tmp_path):
     with pytest.raises(RuntimeError, match=r"failed \(3\).*\n.*java.lang.OutOfMemoryError"):
         bench.measured([sys.executable, "-c", "print('java.lang.OutOfMemoryError'); raise SystemExit(3)"], {},
                        tmp_path / "fail.log")
+
+
+def test_what_is_left_for_stewards_is_counted_per_kind_and_reason(bench, tmp_path):
+    (tmp_path / "unlinked.csv").write_text(
+        "mention_id,kind,source,name,reason,candidates,candidate_entities\n"
+        "m1,enterprise,social,甲,name_matches_several,2,e1|e2\n"
+        "m2,enterprise,social,乙,name_matches_several,3,e3|e4|e5\n"
+        "m3,person,tax,丙,other,0,\n", encoding="utf-8")
+    counts = bench.left_for_stewards(tmp_path)  # no review_queue.csv: an empty count, not an error
+    assert counts == {"unlinked": {"enterprise name_matches_several": 2, "person other": 1}, "review_queue": {}}
