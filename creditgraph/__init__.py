@@ -1,0 +1,11 @@
+"""creditgraph: a city's department credit exports resolved into one entity graph."""
+import os
+
+# NumPy asks the kernel for transparent huge pages (madvise) for every array of 4 MB or more,
+# and each 2 MB page is zeroed when first written. On this project's machines (VMs that hand
+# freed memory back to their host) that zeroing was 21% of a 2M-mention resolve's CPU samples
+# (perf: clear_page_erms under do_huge_pmd_*) and most of its 84 s of system time, for arrays
+# that are made, filled once and dropped (BENCHMARKS.md, "Huge pages"). So it is off unless the
+# environment says otherwise (NUMPY_MADVISE_HUGEPAGE=1 turns it back on). NumPy reads the
+# variable once, at its first import: this module is imported before it by every entry point.
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
