@@ -46,6 +46,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from creditgraph.base.files import open_private, private_dir, write_private
+from creditgraph.base.frames import keyed
 from creditgraph.linkage import resolve as R
 from creditgraph.linkage import triage
 from creditgraph.linkage.blocking import candidate_pairs
@@ -624,7 +625,7 @@ def ingest(manifest_path: Path, out_dir: Path, decisions: dict[tuple, Decision],
     dirty = _dirty(old_frames, frames, rows, state.decisions, decisions)
     ent = timed("enterprises", relink_kind, "enterprise", state, frames, dirty, decisions, None, key)
     assign = _assigned(state.assign, frames["mentions"], [ent])
-    enterprise_of = assign.loc[assign["kind"] == "enterprise"].set_index("mention_id")["entity_id"]
+    enterprise_of = keyed(assign.loc[assign["kind"] == "enterprise"], "mention_id", "entity_id")
     dirty |= _moved_firms(state.assign, assign, old_frames, frames)
     per = timed("persons", relink_kind, "person", state, frames, dirty, decisions, enterprise_of, key)
     assign = _assigned(state.assign, frames["mentions"], [ent, per])
@@ -664,8 +665,8 @@ def _dirty(old: dict, new: dict, rows: dict, applied: dict, decisions: dict) -> 
 
 def _moved_firms(old_assign: pd.DataFrame, assign: pd.DataFrame, old: dict, new: dict) -> set:
     """Persons whose row ties them to a firm whose entity id changed: their context changed."""
-    before = old_assign.loc[old_assign["kind"] == "enterprise"].set_index("mention_id")["entity_id"]
-    after = assign.loc[assign["kind"] == "enterprise"].set_index("mention_id")["entity_id"]
+    before = keyed(old_assign.loc[old_assign["kind"] == "enterprise"], "mention_id", "entity_id")
+    after = keyed(assign.loc[assign["kind"] == "enterprise"], "mention_id", "entity_id")
     both = before.index.union(after.index)
     moved = set(both[before.reindex(both).fillna("").to_numpy() != after.reindex(both).fillna("").to_numpy()])
     ids = set()
@@ -706,7 +707,7 @@ def _outputs(out_dir: Path, state: State, frames: dict, assign: pd.DataFrame, do
     renamed = {a: b for r in done for a, b in r.renamed.items()}
     was = set(state.assign.loc[state.assign["mention_id"].isin(ids), "entity_id"]) | set(renamed)
     now = set(assign.loc[assign["mention_id"].isin(ids), "entity_id"]) | set(renamed.values())
-    entity_of = assign.set_index("mention_id")["entity_id"]
+    entity_of = keyed(assign, "mention_id", "entity_id")
     mentions = frames["mentions"].set_index("mention_id").loc[assign["mention_id"]].reset_index()
     out = {"mentions.csv": assign.assign(source=mentions["source"].to_numpy(),
                                          record_id=mentions["record_id"].to_numpy(),
@@ -808,8 +809,8 @@ def _vault(out_dir: Path, was: set, done: list[Relinked], renamed: dict) -> pd.D
 def _changes(old: pd.DataFrame, new: pd.DataFrame, ids: set, renamed: dict, old_lists: pd.DataFrame,
              lists: pd.DataFrame) -> dict:
     """Where each touched mention went: new, retired, merged, split, renamed, changed entities."""
-    before = old.set_index("mention_id")["entity_id"]
-    after = new.set_index("mention_id")["entity_id"]
+    before = keyed(old, "mention_id", "entity_id")
+    after = keyed(new, "mention_id", "entity_id")
     touched = set(before.index[before.isin(renamed.keys())]) | ids
     flows = pd.DataFrame({"mention_id": sorted(touched)})
     flows["old"] = flows["mention_id"].map(before)

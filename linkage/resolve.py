@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from creditgraph.base.frames import keyed
 from creditgraph.base.privacy import id_hash, mask, scrub
 from creditgraph.linkage.compare import DESCRIBERS
 from creditgraph.linkage.decisions import Decision, Verdict, pair_key
@@ -79,11 +80,11 @@ def resolve(frames: dict[str, pd.DataFrame], decisions: dict[tuple, Decision], k
     models = models or {}
     ent = timed("enterprises", _resolve_kind, "enterprise", mentions, relations, decisions, None, key,
                 models.get("enterprise"))
-    firms = ent.mentions.set_index("mention_id")["entity_id"]
+    firms = keyed(ent.mentions, "mention_id", "entity_id")
     per = timed("persons", _resolve_kind, "person", mentions, relations, decisions, firms, key, models.get("person"))
     _drop_name_caches()
     assigned = pd.concat([ent.mentions[MENTION_OUTPUT_COLUMNS], per.mentions[MENTION_OUTPUT_COLUMNS]])  # not every column
-    entity_of = assigned.set_index("mention_id")["entity_id"]
+    entity_of = keyed(assigned, "mention_id", "entity_id")
     out = Resolution(
         mentions=assigned,
         entities=timed("entities", lambda: _concat([_entities(ent, key), _entities(per, key)])),
@@ -152,7 +153,8 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 # -- one kind ---------------------------------------------------------------------------------
 
 def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key, fitted=None) -> KindResult:
-    m = mentions[mentions["kind"] == kind].reset_index(drop=True)
+    m = mentions.take(np.flatnonzero(mentions["kind"].to_numpy() == kind))
+    m.index = pd.RangeIndex(len(m))  # take made the copy: reset_index would make another
     if kind == "enterprise":
         f = enterprise_features(m, _legal_rep_names(m, mentions, relations), _row_persons(m, mentions, relations))
     else:
@@ -167,7 +169,7 @@ def _resolve_kind(kind, mentions, relations, decisions, enterprise_of, key, fitt
     must, cannot = _constraints(decisions, m["mention_id"], record_of)
     result = link(fitted or MatchModel.load(kind), records, cannot=cannot, must=must, training=training,
                   fit=fitted is None)
-    m = m.assign(record=record_of, cluster=result.labels[record_of])
+    m["record"], m["cluster"] = record_of, result.labels[record_of]  # in place: assign copies every column
     m["score"] = _scores(m, f, result)
     m["entity_id"] = _entity_ids(kind, m, f, key)
     return KindResult(m, f, records, result)
@@ -183,7 +185,7 @@ def _kept_apart(decisions: dict, mention_ids: pd.Series) -> list[tuple[int, int]
 
 def _legal_rep_names(m: pd.DataFrame, mentions: pd.DataFrame, relations: pd.DataFrame) -> pd.Series:
     reps = relations[relations["type"] == "LEGAL_REP_OF"]
-    name_of = mentions.set_index("mention_id")["name"]
+    name_of = keyed(mentions, "mention_id", "name")
     rep_name = pd.Series(reps["from_mention"].map(name_of).to_numpy(), index=reps["to_mention"].to_numpy())
     rep_name = rep_name[~rep_name.index.duplicated()]
     return m["mention_id"].map(rep_name)
@@ -576,7 +578,7 @@ def unlinked_in_order(unlinked: pd.DataFrame) -> pd.DataFrame:
 
 def _row_related(m: pd.DataFrame, relations: pd.DataFrame, n: int) -> np.ndarray:
     """Cluster pairs holding two mentions that one row relates to each other (_cluster_pair_codes)."""
-    cluster_of = m.set_index("mention_id")["cluster"]
+    cluster_of = keyed(m, "mention_id", "cluster")
     a, b = relations["from_mention"].map(cluster_of), relations["to_mention"].map(cluster_of)
     both = (a.notna() & b.notna()).to_numpy()
     return np.unique(_cluster_pair_codes(a[both].astype(np.int64).to_numpy(), b[both].astype(np.int64).to_numpy(), n))
