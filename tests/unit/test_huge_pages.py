@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+# NumPy's own getter of the setting (private: it has no public one)
 PROBE = ("import creditgraph.cli; from numpy._core import multiarray; "
          "print(multiarray._get_madvise_hugepage())")
 
