@@ -7,6 +7,7 @@ import os
 # (perf: clear_page_erms under do_huge_pmd_*), for arrays made, filled once and dropped. Off,
 # a 500k resolve's system time fell from 10 to 4 s and its wall by 5%; at 2M the wall fell 6%
 # (noisier; BENCHMARKS.md, "Huge pages and whole-frame copies"). NUMPY_MADVISE_HUGEPAGE=1 in
-# the environment turns them back on. NumPy reads the variable once, at its first import: this
-# module is imported before it by every entry point.
+# the environment turns them back on. NumPy reads the variable once, at its first import: the
+# `creditgraph` command imports this module first (Spark's Python workers import NumPy before
+# any of creditgraph: there the cluster's environment decides).
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
