@@ -108,7 +108,26 @@ def _placed(frames: dict[str, pd.DataFrame], sources: list[str]) -> dict[str, pd
     m = frames["mentions"]
     rows = m[["source", "record_id"]].drop_duplicates()
     rows = rows.assign(src_pos=rows["source"].map(pos), row_pos=rows.groupby("source").cumcount())
-    return {k: f.merge(rows, on=["source", "record_id"], how="left") for k, f in frames.items()}
+    return {k: _with_place(f, rows) for k, f in frames.items()}
+
+
+def _with_place(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """frame.merge(rows, on=["source", "record_id"], how="left"), as that gives it, without the
+    merge's copy of every column of the frame (this runs at the resolve's peak of memory): the
+    frame's own columns are shared, the two place columns looked up and added."""
+    key = ["source", "record_id"]
+    at = pd.MultiIndex.from_frame(rows[key]).get_indexer(pd.MultiIndex.from_frame(frame[key]))
+    out = frame.copy(deep=False)
+    out.index = pd.RangeIndex(len(out))
+    found = at >= 0
+    for column in ("src_pos", "row_pos"):
+        values = rows[column].to_numpy()
+        if found.all():
+            out[column] = values[at]
+        else:  # as the merge: a row without a place is NaN, and the column float
+            out[column] = np.full(len(at), np.nan)
+            out.loc[found, column] = values[at[found]]
+    return out
 
 
 def _kind_state(res) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

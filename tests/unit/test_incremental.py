@@ -318,3 +318,25 @@ def test_the_state_file_gives_back_every_frame_with_its_dtypes_and_index(tmp_pat
     for name, df in [*state.frames.items(), *((k, getattr(state, k)) for k in incremental.STATE_TABLES)]:
         pd.testing.assert_frame_equal(back.frames[name] if name in state.frames else getattr(back, name), df)
     assert (back.decisions, back.sources, back.batches) == (state.decisions, state.sources, state.batches)
+
+
+def test_each_rows_place_is_what_a_merge_on_source_and_record_gives():
+    """_with_place adds the place columns without copying the frame; it must give what the merge
+    it replaces gave (dtypes too: a row whose record has no place is NaN, the column float)."""
+    import numpy as np
+    from pandas.testing import assert_frame_equal
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n, k = int(rng.integers(0, 40)), int(rng.integers(0, 30))
+        mentions = pd.DataFrame({"source": rng.choice(["a", "b", "c"], n).astype(object),
+                                 "record_id": rng.choice([str(i) for i in range(12)], n).astype(object),
+                                 "x": rng.random(n)})
+        rows = mentions[["source", "record_id"]].drop_duplicates()
+        rows = rows.assign(src_pos=rows["source"].map({"a": 0, "b": 1, "c": 2}),
+                           row_pos=rows.groupby("source").cumcount())
+        other = pd.DataFrame({"source": rng.choice(["a", "b", "c", "d"], k).astype(object),
+                              "record_id": rng.choice([str(i) for i in range(15)], k).astype(object),
+                              "y": rng.random(k)})
+        for frame in (mentions, other, mentions.iloc[::2]):
+            assert_frame_equal(incremental._with_place(frame, rows),
+                               frame.merge(rows, on=["source", "record_id"], how="left"))
