@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 
 from creditgraph.base.settings import id_key
 from creditgraph.linkage import incremental
@@ -305,7 +307,6 @@ def test_a_round_that_sees_the_same_changed_records_skips_the_partner_scan(town,
 
 def test_the_state_file_gives_back_every_frame_with_its_dtypes_and_index(tmp_path):
     # written column by column (a pickle of a whole frame memoizes every string it writes)
-    import numpy as np
     frame = pd.DataFrame({"text": ["营口", None, "鑫达"], "count": pd.array([1, None, 3], dtype="Int64"),
                           "ratio": [0.5, np.nan, 1.0], "dept": pd.Categorical(["tax", "court", "tax"])})
     odd_index = frame.set_axis([5, 5, 7])
@@ -323,8 +324,6 @@ def test_the_state_file_gives_back_every_frame_with_its_dtypes_and_index(tmp_pat
 def test_each_rows_place_is_what_a_merge_on_source_and_record_gives():
     """_with_place adds the place columns without copying the frame; it must give what the merge
     it replaces gave (dtypes too: a row whose record has no place is NaN, the column float)."""
-    import numpy as np
-    from pandas.testing import assert_frame_equal
     rng = np.random.default_rng(1)
     for _ in range(200):
         n, k = int(rng.integers(0, 40)), int(rng.integers(0, 30))
