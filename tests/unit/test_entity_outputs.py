@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from creditgraph.linkage.resolve import RELATION_OUTPUT_COLUMNS, _joined, _relations, _top
+from creditgraph.linkage.resolve import RELATION_OUTPUT_COLUMNS, ByEntity, _relations
 
 
 def mention_relations(rows: list[tuple]) -> pd.DataFrame:
@@ -49,12 +49,37 @@ def test_no_relations_give_an_empty_frame_with_the_output_columns():
 
 MENTIONS = pd.DataFrame({"entity_id": ["E2", "E1", "E1", "E1", "E2", "E2", "E3", "E1"],
                          "name": ["乙", "b", "a", "b", "甲", "乙", "", "a"]})
+BY = ByEntity(MENTIONS["entity_id"])
 
 
 def test_an_entitys_top_value_is_its_commonest_and_a_tie_goes_to_the_smaller():
-    top = _top(MENTIONS, "name")
-    assert top.to_dict() == {"E1": "a", "E2": "乙"}  # E1: a and b twice each; E3 has no value
+    top = BY.top(MENTIONS["name"])
+    assert top.dropna().to_dict() == {"E1": "a", "E2": "乙"}  # E1: a and b twice each; E3 has no value
+    assert list(top.index) == ["E1", "E2", "E3"]
 
 
 def test_an_entitys_values_are_its_distinct_ones_sorted_and_joined():
-    assert _joined(MENTIONS, "name").to_dict() == {"E1": "a|b", "E2": "乙|甲"}
+    assert BY.joined(MENTIONS["name"]).dropna().to_dict() == {"E1": "a|b", "E2": "乙|甲"}
+
+
+def _random_mentions(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    values = np.array(["", "a", "b", "ab", "甲", "乙", None, "7"], dtype=object)
+    return pd.DataFrame({"entity_id": [f"E{i}" for i in rng.integers(0, n // 3 + 1, n)],
+                         "value": values[rng.integers(0, len(values), n)]})
+
+
+def test_per_entity_figures_equal_pandas_groupby_on_random_mentions():
+    """The codes-once figures against a plain groupby of the same frame, on 100 random frames."""
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        df = _random_mentions(rng, int(rng.integers(1, 60)))
+        by = ByEntity(df["entity_id"])
+        present = df[df["value"].notna() & (df["value"] != "")]
+        groups = present.groupby("entity_id")["value"]
+        top = groups.agg(lambda v: sorted(v.value_counts().items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
+        ids = sorted(df["entity_id"].unique())
+        assert list(by.ids) == ids
+        assert by.top(df["value"]).dropna().to_dict() == top.to_dict()
+        assert by.joined(df["value"]).dropna().to_dict() == groups.agg(lambda v: "|".join(sorted(set(v)))).to_dict()
+        assert by.least(df["value"]).dropna().to_dict() == groups.min().to_dict()
+        assert by.nunique(df["value"]).tolist() == df.groupby("entity_id")["value"].nunique().reindex(ids).tolist()

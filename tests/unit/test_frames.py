@@ -1,10 +1,11 @@
-"""base.frames.keyed gives what set_index(key)[column] gives, for every dtype the stages key by."""
+"""base.frames.keyed gives what set_index(key)[column] gives, for every dtype the stages key by;
+sorted_codes orders values as Python sorts them."""
 import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_series_equal
 
-from creditgraph.base.frames import keyed
+from creditgraph.base.frames import keyed, sorted_codes
 
 
 @pytest.fixture
@@ -26,3 +27,30 @@ def test_keyed_of_a_filtered_frame_maps_like_set_index(frame):
     ids = pd.Series(["m2", "m1", "m3"])
     assert_series_equal(ids.map(keyed(part, "mention_id", "entity_id")),
                         ids.map(part.set_index("mention_id")["entity_id"]))
+
+
+def _python_sorted_codes(values: np.ndarray) -> tuple[list, list]:
+    ordered = sorted(set(values.tolist()))
+    rank = {v: i for i, v in enumerate(ordered)}
+    return [rank[v] for v in values.tolist()], ordered
+
+
+@pytest.mark.parametrize("alphabet", ["ab:|-09", "营口鑫达沈沉靜静", "aé𠀋\U0001f600z"])
+def test_sorted_codes_order_values_as_python_sorts_them(alphabet):
+    """Arrow's string order against Python's (CJK, astral characters), on 50 random arrays each."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        words = ["".join(rng.choice(list(alphabet), int(rng.integers(0, 5)))) for _ in range(int(rng.integers(1, 40)))]
+        values = np.array(words, dtype=object)
+        codes, uniques = sorted_codes(values)
+        assert (codes.tolist(), uniques.tolist()) == _python_sorted_codes(values)
+
+
+def test_sorted_codes_of_what_arrow_cannot_take_as_text_are_sorted_by_python():
+    codes, uniques = sorted_codes(np.array(["b", "a\udcff", "a"], dtype=object))  # a lone surrogate
+    assert uniques.tolist() == ["a", "a\udcff", "b"] and codes.tolist() == [2, 1, 0]
+
+
+def test_sorted_codes_of_numbers_sort_as_numbers():
+    codes, uniques = sorted_codes(np.array([10, 9, 100, 9], dtype=object))
+    assert uniques.tolist() == [9, 10, 100] and codes.tolist() == [1, 0, 2, 0]
