@@ -435,21 +435,9 @@ def _distinct_joined(group_of_row: np.ndarray, values: np.ndarray) -> list[str]:
 def _group_value_codes(group_of_row: np.ndarray, values) -> tuple[np.ndarray, tuple, np.ndarray]:
     """The distinct (group, value) pairs of the rows as codes group * n + value code, sorted by
     group then value, with their counts; their groups; the sorted distinct values (n of them)."""
-    value_code, uniques = _sorted_codes(values)
+    value_code, uniques = sorted_codes(values)
     pair, count = np.unique(group_of_row.astype(np.int64) * max(len(uniques), 1) + value_code, return_counts=True)
     return pair // max(len(uniques), 1), (pair, count), uniques
-
-
-def _sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of values (none missing) in the order of their sorted distinct values, and those.
-    pandas' factorize(sort=True) sorts an object array about 3x slower than Python's sorted."""
-    codes, uniques = pd.factorize(values)
-    ordered = sorted(uniques.tolist())
-    rank = dict(zip(ordered, range(len(ordered))))
-    remap = np.fromiter(map(rank.__getitem__, uniques.tolist()), dtype=np.int64, count=len(ordered))
-    out = np.empty(len(ordered), dtype=object)
-    out[:] = ordered
-    return remap[codes], out
 
 
 SHARES_TOLERANCE = 1.005  # recorded shares may sum a rounding past 100%, not more
