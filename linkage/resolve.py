@@ -503,14 +503,20 @@ def queue_codes(res: KindResult, decisions: dict, relations: pd.DataFrame) -> np
 
 def _told_apart(ids_of: dict[int, set], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per cluster pair, whether both clusters carry hard identifiers and share none. Most carry
-    one at most: those compare as integer codes; clusters of several take the sets."""
+    one at most: those compare as integer codes, looked up per cluster label (an array, not a
+    dict lookup per pair: millions of pairs at 2M); clusters of several take the sets."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    size = max(int(a.max(initial=-1)), int(b.max(initial=-1)), max(ids_of, default=-1)) + 1
     codes: dict = {}
-    one = {c: codes.setdefault(next(iter(ids)), len(codes)) for c, ids in ids_of.items() if len(ids) == 1}
-    code_a = np.array([one.get(c, -1) for c in a.tolist()], dtype=np.int64)  # -1: none, or several
-    code_b = np.array([one.get(c, -1) for c in b.tolist()], dtype=np.int64)
+    one = np.full(size, -1, dtype=np.int64)  # per cluster: its one identifier's code; -1: none, or several
+    identified = np.zeros(size, dtype=bool)
+    for c, ids in ids_of.items():
+        identified[c] = True
+        if len(ids) == 1:
+            one[c] = codes.setdefault(next(iter(ids)), len(codes))
+    code_a, code_b = one[a], one[b]
     out = (code_a >= 0) & (code_b >= 0) & (code_a != code_b)
-    identified = list(ids_of)
-    for k in np.flatnonzero(((code_a < 0) & np.isin(a, identified)) | ((code_b < 0) & np.isin(b, identified))):
+    for k in np.flatnonzero(((code_a < 0) & identified[a]) | ((code_b < 0) & identified[b])).tolist():
         x, y = ids_of.get(int(a[k])), ids_of.get(int(b[k]))
         out[k] = bool(x) and bool(y) and x.isdisjoint(y)
     return out

@@ -64,6 +64,7 @@ def _decided(res, decisions: dict) -> tuple[set, set]:
     between two records sharing an identifier: their identifiers are in question, so they
     settle nothing."""
     m = res.mentions
+    m = m[m["mention_id"].isin({mid for pair in decisions for mid in pair})]  # not a dict of every mention
     cluster = dict(zip(m["mention_id"], m["cluster"]))
     record = dict(zip(m["mention_id"], m["record"]))
     hard = res.records.hard_ids
