@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import time
 from collections import defaultdict
@@ -172,9 +173,15 @@ def _mention_hard(m: pd.DataFrame, f: pd.DataFrame) -> pd.DataFrame:
                          "mention_id": np.repeat(m["mention_id"].to_numpy(), sizes)})
 
 
+SUFFIXED_ID = re.compile(r"^([A-Z]-[^-]+)-\d+$")
+
+
 def _base(ids: pd.Series) -> pd.Series:
-    """An entity id without the -2, -3 that tells apart clusters sharing an identifier."""
-    return ids.str.replace(r"^([A-Z]-[^-]+)-\d+$", r"\1", regex=True)
+    """An entity id without the -2, -3 that tells apart clusters sharing an identifier. Only an
+    id with two hyphens can carry one: the others are kept without a regex call (a pandas
+    `str.replace` called it on each of 2M ids, 4 s of the state at 2M mentions)."""
+    return pd.Series([i if i.count("-") < 2 else SUFFIXED_ID.sub(r"\1", i) for i in ids.tolist()],
+                     index=ids.index, dtype=object)
 
 
 def _verdicts(decisions: dict) -> dict:

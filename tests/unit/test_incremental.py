@@ -339,3 +339,11 @@ def test_each_rows_place_is_what_a_merge_on_source_and_record_gives():
         for frame in (mentions, other, mentions.iloc[::2]):
             assert_frame_equal(incremental._with_place(frame, rows),
                                frame.merge(rows, on=["source", "record_id"], how="left"))
+
+
+def test_an_ids_base_drops_only_a_numeric_suffix_as_the_regex_on_every_id_did():
+    ids = pd.Series(["E-91210800MA0QCX1D4H", "E-91210800MA0QCX1D4H-2", "E-O12345678-12", "P-3f2a-3", "P-3f2a",
+                     "E-a-b-2", "e-x-2", "E-abc-", "E-abc-x", "E-abc-٣", "S-1a2b3c4d5e6f"], index=range(5, 16))
+    expected = ids.str.replace(r"^([A-Z]-[^-]+)-\d+$", r"\1", regex=True)
+    assert incremental._base(ids).to_dict() == expected.to_dict()
+    assert incremental._base(ids).iloc[1] == "E-91210800MA0QCX1D4H"
