@@ -106,12 +106,14 @@ def read_manifest(manifest: Manifest, progress=None) -> LoadResult:
     """Read every source; on large inputs, two sources at a time in worker processes."""
     paths = [manifest.path_of(s) for s in manifest.sources]
     size = sum(p.stat().st_size for p in paths if p and p.exists())
-    result = LoadResult()
     if size < PARALLEL_BYTES or len(paths) < 2:
-        outcomes = map(_read_one, paths, manifest.sources)
-    else:
-        pool = ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
-        outcomes = pool.map(_read_one, paths, manifest.sources)
+        return _gathered(map(_read_one, paths, manifest.sources), progress)
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:  # its workers end with the read
+        return _gathered(pool.map(_read_one, paths, manifest.sources), progress)
+
+
+def _gathered(outcomes, progress) -> LoadResult:
+    result = LoadResult()
     for report, frames in outcomes:
         result.reports.append(report)
         for k, frame in frames.items():
