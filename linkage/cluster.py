@@ -147,8 +147,8 @@ def _banned(ma: set, mb: set, banned: dict) -> bool:
 
 def _match_counter(n: int, left, right, prob, threshold) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each record, its scored partners and whether each pair is a match: record i's are
-    partner[start[i]:start[i + 1]] and is_match[...] (arrays: a dict per record of millions of
-    pairs was the largest thing the persons stage held at 2M mentions)."""
+    partner[start[i]:start[i + 1]] and is_match[...]: arrays, where a dict per record held every
+    scored pair twice (8.4M entries for persons at 2M mentions)."""
     ends = np.r_[left, right].astype(np.int64)
     order = np.argsort(ends, kind="stable")
     start = np.searchsorted(ends[order], np.arange(n + 1))

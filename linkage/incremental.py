@@ -178,8 +178,8 @@ SUFFIXED_ID = re.compile(r"^([A-Z]-[^-]+)-\d+$")
 
 def _base(ids: pd.Series) -> pd.Series:
     """An entity id without the -2, -3 that tells apart clusters sharing an identifier. Only an
-    id with two hyphens can carry one: the others are kept without a regex call (a pandas
-    `str.replace` called it on each of 2M ids, 4 s of the state at 2M mentions)."""
+    id with two hyphens can carry one: the others are kept without a regex call (pandas'
+    `str.replace` called it on each of 2M ids: 9 s of the state's 40 in a profiled 2M resolve)."""
     return pd.Series([i if i.count("-") < 2 else SUFFIXED_ID.sub(r"\1", i) for i in ids.tolist()],
                      index=ids.index, dtype=object)
 
