@@ -102,24 +102,22 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.concat(filled, ignore_index=True)
 
 
-def read_manifest(manifest: Manifest, progress=None) -> LoadResult:
+def read_manifest(manifest: Manifest) -> LoadResult:
     """Read every source; on large inputs, two sources at a time in worker processes."""
     paths = [manifest.path_of(s) for s in manifest.sources]
     size = sum(p.stat().st_size for p in paths if p and p.exists())
     if size < PARALLEL_BYTES or len(paths) < 2:
-        return _gathered(map(_read_one, paths, manifest.sources), progress)
+        return _gathered(map(_read_one, paths, manifest.sources))
     with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:  # its workers end with the read
-        return _gathered(pool.map(_read_one, paths, manifest.sources), progress)
+        return _gathered(pool.map(_read_one, paths, manifest.sources))
 
 
-def _gathered(outcomes, progress) -> LoadResult:
+def _gathered(outcomes) -> LoadResult:
     result = LoadResult()
     for report, frames in outcomes:
         result.reports.append(report)
         for k, frame in frames.items():
             result.chunks[k].append(frame)
-        if progress:
-            progress(report.source)
     return result
 
 

@@ -194,3 +194,20 @@ def test_loader_reads_exactly_the_truth_mentions(city):
             if (m["source"], m["record_id"]) not in bad}
     assert got == want
     assert len(frames["rejects"]) == len(bad)
+
+
+def test_two_reader_processes_read_what_one_process_reads(city, monkeypatch):
+    """Above PARALLEL_BYTES the exports are read in two worker processes; the frames and
+    reports come back in manifest order, equal to a read in this process."""
+    from pandas.testing import assert_frame_equal
+    from creditgraph.loaders import reader
+    manifest = load_manifest(city / "manifest.yaml")
+    monkeypatch.setattr(reader, "PARALLEL_BYTES", 1 << 62)
+    alone = reader.read_manifest(manifest)
+    monkeypatch.setattr(reader, "PARALLEL_BYTES", 0)
+    pooled = reader.read_manifest(manifest)
+    assert [r.source for r in pooled.reports] == [s.name for s in manifest.sources]
+    assert [vars(r) for r in pooled.reports] == [vars(r) for r in alone.reports]
+    pooled_frames = pooled.frames()
+    for kind, frame in alone.frames().items():
+        assert_frame_equal(pooled_frames[kind], frame)
