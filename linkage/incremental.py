@@ -116,8 +116,7 @@ def _with_place(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """frame.merge(rows, on=["source", "record_id"], how="left"), as that gives it, without the
     merge's copy of every column of the frame (this runs at the resolve's peak of memory): the
     frame's own columns are shared, the two place columns looked up and added."""
-    key = ["source", "record_id"]
-    at = pd.MultiIndex.from_frame(rows[key]).get_indexer(pd.MultiIndex.from_frame(frame[key]))
+    at = _positions(rows, frame)
     out = frame.copy(deep=False)
     out.index = pd.RangeIndex(len(out))
     found = at >= 0
@@ -129,6 +128,19 @@ def _with_place(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
             out[column] = np.full(len(at), np.nan)
             out.loc[found, column] = values[at[found]]
     return out
+
+
+def _positions(rows: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """Per row of frame, the position in rows (unique by source and record id) of its source and
+    record id, -1 if none. By hash lookups of integer codes: a MultiIndex of the two columns
+    sorts each level first (5 s of the state's 24 at 2M mentions, in three calls)."""
+    src, src_values = pd.factorize(rows["source"], use_na_sentinel=False)
+    rec, rec_values = pd.factorize(rows["record_id"], use_na_sentinel=False)
+    n = len(rec_values)
+    frame_src = pd.Index(src_values).get_indexer(frame["source"])
+    frame_rec = pd.Index(rec_values).get_indexer(frame["record_id"])
+    frame_key = np.where((frame_src >= 0) & (frame_rec >= 0), frame_src.astype(np.int64) * n + frame_rec, -1)
+    return pd.Index(src.astype(np.int64) * n + rec).get_indexer(frame_key)
 
 
 def _kind_state(res) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
