@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from creditgraph.base.frames import sorted_unique
+
 
 @dataclass
 class Candidates:
@@ -36,7 +38,7 @@ def candidate_pairs(keys: list[list[str]], max_block: int = 200, groups: np.ndar
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     lengths = np.diff(np.r_[starts, len(codes)])
     lefts, rights = [], []
-    for n in np.unique(lengths).tolist():  # the blocks of one size as rows of a matrix: one
+    for n in sorted_unique(lengths).tolist():  # the blocks of one size as rows of a matrix: one
         blocks = recs[starts[lengths == n][:, None] + np.arange(n)]  # triu_indices per size, not per block
         i, j = np.triu_indices(n, 1)
         lefts.append(blocks[:, i].ravel())
@@ -48,5 +50,5 @@ def candidate_pairs(keys: list[list[str]], max_block: int = 200, groups: np.ndar
     if groups is not None:
         across = groups[left] != groups[right]
         left, right = left[across], right[across]
-    pair = np.unique(left.astype(np.int64) * len(keys) + right)
+    pair = sorted_unique(left.astype(np.int64) * len(keys) + right)
     return Candidates(pair // len(keys), pair % len(keys), skipped)

@@ -17,6 +17,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Hamming, JaroWinkler
 
+from creditgraph.base.frames import sorted_unique
 from creditgraph.linkage.model import MISSING
 from creditgraph.linkage.names import person_pinyin
 
@@ -388,7 +389,7 @@ def _context_sets(values: list[tuple], left: np.ndarray, right: np.ndarray) -> l
 
 
 def _per_record(values: list[tuple], left: np.ndarray, right: np.ndarray, fn) -> dict:
-    return {i: fn(values[i]) for i in np.unique(np.r_[left, right]).tolist()}
+    return {i: fn(values[i]) for i in sorted_unique(np.r_[left, right]).tolist()}
 
 
 SET_BATCHES = {"exact": _shared_sets, "shared_person": _shared_sets, "context": _context_sets}

@@ -47,7 +47,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from creditgraph.base.files import open_private, private_dir, write_private
-from creditgraph.base.frames import keyed
+from creditgraph.base.frames import keyed, sorted_unique
 from creditgraph.linkage import resolve as R
 from creditgraph.linkage import triage
 from creditgraph.linkage.blocking import candidate_pairs
@@ -558,7 +558,7 @@ def _scan_input(m: pd.DataFrame, record_of: np.ndarray, new_dirty: set, oversize
     its partners are the last scan's minus those taken in, the pairs a subset of the last ones,
     none of them at the threshold (every partner in such a pair was taken in)."""
     changed = m["mention_id"].isin(new_dirty).to_numpy()
-    inside = np.isin(record_of, np.unique(record_of[changed]))
+    inside = np.isin(record_of, sorted_unique(record_of[changed]))
     groups = pd.Series(m["mention_id"].to_numpy()[inside]).groupby(record_of[inside]).agg(frozenset)
     return frozenset(groups), frozenset(oversize)
 

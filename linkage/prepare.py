@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from creditgraph.base.frames import sorted_unique
 from creditgraph.linkage.cluster import UnionFind
 from creditgraph.linkage.engine import Records, Training
 from creditgraph.linkage.identifiers import BUILTIN_TYPES, Identifier, classify, ric_birth_date, upgrade_ric15
@@ -221,7 +222,7 @@ def training_pairs(f: pd.DataFrame, record_of: np.ndarray, fields, defining: set
     starts, sizes = np.cumsum(np.r_[0, sizes[sizes >= 2]])[:-1], sizes[sizes >= 2]
     group_start, group_size = np.repeat(starts, sizes), np.repeat(sizes, sizes)
     chosen, partner = training_draw(len(order), lambda c: (group_start[c], group_size[c]), limit, seed)
-    mentions = np.unique(np.r_[order[chosen], order[partner]])
+    mentions = sorted_unique(np.r_[order[chosen], order[partner]])
     return training_of(f.iloc[mentions], mentions, order[chosen], order[partner], fields, defining)
 
 

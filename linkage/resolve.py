@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from creditgraph.base.frames import keyed, sorted_codes
+from creditgraph.base.frames import keyed, sorted_codes, sorted_unique
 from creditgraph.base.privacy import id_hash, mask, scrub
 from creditgraph.linkage.compare import DESCRIBERS
 from creditgraph.linkage.decisions import Decision, Verdict, pair_key
@@ -389,7 +389,7 @@ class ByEntity:
         """Its distinct non-empty values sorted and joined with '|'."""
         group, values = self._present(values)
         text = np.array([v if isinstance(v, str) else str(v) for v in values.tolist()], dtype=object)
-        return self._spread(np.unique(group), _distinct_joined(group, text))
+        return self._spread(sorted_unique(group), _distinct_joined(group, text))
 
     def least(self, values: pd.Series) -> pd.Series:
         """Its smallest non-empty value."""
@@ -404,7 +404,7 @@ class ByEntity:
         """How many distinct values it has, "" counted, missing ones not (groupby's nunique)."""
         keep = values.notna().to_numpy()
         code, uniques = sorted_codes(values.to_numpy(dtype=object)[keep])
-        pairs = np.unique(self.code[keep] * max(len(uniques), 1) + code)
+        pairs = sorted_unique(self.code[keep] * max(len(uniques), 1) + code)
         return np.bincount(pairs // max(len(uniques), 1), minlength=len(self.ids))
 
     def _present(self, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -630,7 +630,7 @@ def _row_related(m: pd.DataFrame, relations: pd.DataFrame, n: int) -> np.ndarray
     cluster_of = keyed(m, "mention_id", "cluster")
     a, b = relations["from_mention"].map(cluster_of), relations["to_mention"].map(cluster_of)
     both = (a.notna() & b.notna()).to_numpy()
-    return np.unique(_cluster_pair_codes(a[both].astype(np.int64).to_numpy(), b[both].astype(np.int64).to_numpy(), n))
+    return sorted_unique(_cluster_pair_codes(a[both].astype(np.int64).to_numpy(), b[both].astype(np.int64).to_numpy(), n))
 
 
 def _show(value) -> str:

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from creditgraph.base.frames import sorted_unique
 from creditgraph.linkage import engine
 from creditgraph.linkage.blocking import Candidates
 from creditgraph.linkage.compare import compare_pairs
@@ -447,7 +448,7 @@ def _fit(spark, kind: str, model: MatchModel, records: "DataFrame", features: "D
     values = {}
     if size >= 2:
         left, right = engine.random_pairs(size, 0)
-        wanted = np.unique(np.r_[left, right]).tolist()
+        wanted = sorted_unique(np.r_[left, right]).tolist()
         values = _values_of(spark, numbered, wanted)
     training = _training(spark, kind, records, features, stage)
     if len(training.left) < TRAINING_MIN:
@@ -486,7 +487,7 @@ def _training(spark, kind: str, records: "DataFrame", features: "DataFrame", sta
     total = listed.count()
 
     def rows_of(positions: np.ndarray) -> pd.DataFrame:
-        want = spark.createDataFrame([(int(i),) for i in np.unique(positions)], "idx long")
+        want = spark.createDataFrame([(int(i),) for i in sorted_unique(positions)], "idx long")
         got = listed.join(F.broadcast(want), "idx").select("idx", "start", "size", "pos").toPandas()
         return got.set_index("idx").loc[positions]
 
@@ -499,7 +500,7 @@ def _training(spark, kind: str, records: "DataFrame", features: "DataFrame", sta
     chosen, partner = training_draw(total, group_of)
     left = chosen_rows["rows"]["pos"].to_numpy() if total else np.empty(0, np.int64)
     right = rows_of(partner)["pos"].to_numpy() if total else np.empty(0, np.int64)
-    mentions = np.unique(np.r_[left, right]).astype(np.int64)
+    mentions = sorted_unique(np.r_[left, right]).astype(np.int64)
     want = spark.createDataFrame([(int(p),) for p in mentions], "pos long")
     feats = features.join(F.broadcast(want), "pos").select("pos", "feat").toPandas().sort_values("pos")
     sub = pd.DataFrame([pickle.loads(x) for x in feats["feat"]])

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from creditgraph.base.files import write_private
+from creditgraph.base.frames import sorted_unique
 from creditgraph.linkage.cluster import ClusterInputs
 from creditgraph.linkage.engine import LinkResult
 from creditgraph.linkage.evaluate import bcubed, pairwise
@@ -137,5 +138,5 @@ def queue_sweep(s: ScoredKind, at: np.ndarray) -> pd.DataFrame:
     prob, item = s.inputs.prob, _items(s)
     always = (s.queue == QUEUE_ALWAYS) & (item >= 0)
     above = (s.queue == QUEUE_ABOVE) & (item >= 0)
-    items = [len(np.unique(item[always | (above & (prob >= t))])) for t in at]
+    items = [len(sorted_unique(item[always | (above & (prob >= t))])) for t in at]
     return pd.DataFrame({"threshold": at, "weight": [weight_of(t) for t in at], "items": items})

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_series_equal
 
-from creditgraph.base.frames import keyed, sorted_codes
+from creditgraph.base.frames import keyed, sorted_codes, sorted_unique
 
 
 @pytest.fixture
@@ -54,3 +54,13 @@ def test_sorted_codes_of_what_arrow_cannot_take_as_text_are_sorted_by_python():
 def test_sorted_codes_of_numbers_sort_as_numbers():
     codes, uniques = sorted_codes(np.array([10, 9, 100, 9], dtype=object))
     assert uniques.tolist() == [9, 10, 100] and codes.tolist() == [1, 0, 2, 0]
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_sorted_unique_equals_numpy_unique(dtype):
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 17, 5000):
+        values = rng.integers(0, max(n // 3, 1) + 1, n).astype(dtype)
+        got = sorted_unique(values)
+        assert got.dtype == values.dtype and np.array_equal(got, np.unique(values))
+    assert sorted_unique(np.array([[3, 1], [3, 2]])).tolist() == [1, 2, 3]  # flattened, as np.unique
