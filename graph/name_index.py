@@ -38,6 +38,7 @@ from typing import Iterable
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from creditgraph.base.frames import sorted_unique
 from creditgraph.graph.store import normalise_name
 
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -147,7 +148,7 @@ class NameIndex:
         idx = self._most_shared(count, need, hits)
         scores = count[idx] / len(grams)
         if not _HAN.search(q):
-            sharing = np.unique(np.concatenate([self.chars.get(c, EMPTY) for c in set(q)]))
+            sharing = sorted_unique(np.concatenate([self.chars.get(c, EMPTY) for c in set(q)]))
             sharing = sharing[count[sharing] == 0]
             found = process.extract(q, [self.names[i] for i in sharing.tolist()],
                                     scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=None)
