@@ -113,3 +113,11 @@ def test_values_of_sampled_records_by_index_compare_as_a_list_does():
     values = {7: ("黄燕",), 42: ("黄艳",), 3: ()}
     got = compare("person_name_text", values, np.array([7, 7]), np.array([42, 3]), {"similar": 0.85})
     assert got.tolist() == [1, MISSING]
+
+
+def test_a_shared_value_is_found_whichever_side_holds_more_values_and_none_without_values():
+    values = [("a", "b", "c"), ("c",), ("x", "y"), (), ("E1|LEGAL_REP_OF", "E2|EMPLOYED_BY"), ("E2|LEGAL_REP_OF",)]
+    left, right = np.array([0, 1, 0, 2, 3, 4]), np.array([1, 0, 2, 0, 0, 5])
+    got = compare("exact", values, left, right, {})
+    assert got.tolist() == [0, 0, 1, 1, MISSING, 1]
+    assert compare("context", values, np.array([4, 5]), np.array([5, 4]), {}).tolist() == [1, 1]
